@@ -1,0 +1,141 @@
+"""C backend: the model's header and source, from the IR, its storage plan and the ops' templates."""
+import os
+import re
+
+import jinja2
+import numpy as np
+
+from tinyctl import __version__
+from tinyctl.compiler import ops
+from tinyctl.compiler.backend.names import Namer
+from tinyctl.compiler.ir import BOOL, FLOAT
+from tinyctl.compiler.literals import c_float, c_float_array
+from tinyctl.runtime import INCLUDE_DIR
+
+_ENV = jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.dirname(__file__)), undefined=jinja2.StrictUndefined,
+                          trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+
+
+class EmitContext:
+    """What an op's emit phase may ask: the C expression of a tensor's buffer, shapes, its scratch space."""
+
+    c_float = staticmethod(c_float)
+
+    def __init__(self, graph, storage, const_names):
+        self.graph, self.storage, self.const_names = graph, storage, const_names
+
+    def ptr(self, name):
+        root = self.storage.root[name]
+        region = self.storage.region[root]
+        if region == "const":
+            return self.const_names[root]
+        base = {"in": "in", "out": "out", "state": "s->h", "arena": "arena"}[region]
+        offset = self.storage.offset[root]
+        return f"{base} + {offset}" if offset else base
+
+    def scratch(self, node):
+        offset = self.storage.scratch[node.name]
+        return f"arena + {offset}" if offset else "arena"
+
+    def shape(self, name):
+        return tuple(self.graph.tensor(name).shape)
+
+    def size(self, name):
+        return self.graph.tensor(name).size
+
+    def dtype(self, name):
+        return self.graph.tensor(name).dtype
+
+
+def _used_consts(graph, storage):
+    names = []
+    for node in graph.nodes:
+        op = ops.lookup(node.op)
+        for k, name in enumerate(node.inputs):
+            if name and k not in op.const_inputs and storage.region.get(storage.root[name]) == "const" \
+                    and storage.root[name] not in names:
+                names.append(storage.root[name])
+    for _, name, _ in storage.final_copies:
+        if storage.region.get(storage.root[name]) == "const" and storage.root[name] not in names:
+            names.append(storage.root[name])
+    return names
+
+
+def _headers(graph, storage):
+    wanted = {"tinyctl/copy.h"} if storage.final_copies else set()
+    for node in graph.nodes:
+        wanted.update(ops.lookup(node.op).headers)
+    return sorted(wanted)
+
+
+def runtime_headers(headers):
+    """The headers and everything they include, as file names under INCLUDE_DIR/tinyctl."""
+    todo, found = [os.path.basename(h) for h in headers], set()
+    while todo:
+        h = todo.pop()
+        if h in found:
+            continue
+        found.add(h)
+        with open(os.path.join(INCLUDE_DIR, "tinyctl", h)) as f:
+            todo.extend(re.findall(r'#include "([a-z_0-9]+\.h)"', f.read()))
+    return sorted(found)
+
+
+def _macro(raw, taken):
+    base = re.sub(r"[^A-Za-z0-9]+", "_", raw).strip("_").upper() or "T"
+    name, i = base, 1
+    while name in taken:
+        name, i = f"{base}_{i}", i + 1
+    taken.add(name)
+    return name
+
+
+def emit(graph, storage, layout, name, banner):
+    """Returns {file name: text} for <name>.h and <name>.c."""
+    namer = Namer(name)
+    consts = _used_consts(graph, storage)
+    const_names = {c: namer(c) for c in consts}
+    ctx = EmitContext(graph, storage, const_names)
+    body = []
+    for node in graph.nodes:
+        op = ops.lookup(node.op)
+        if op.is_view(node, graph):
+            continue
+        outs = ", ".join(f"{o} {list(ctx.shape(o))}" for o in node.outputs if o)
+        body.append((f"{node.name}: {node.op}{_act_note(node)} -> {outs}", op.emit(node, ctx)))
+    commits = []
+    for (region, offset), src, size in storage.final_copies:
+        dst = {"out": "out", "next": "next->h"}[region]
+        commits.append(f"tc_copy({dst} + {offset}, {ctx.ptr(src)}, {size});" if offset
+                       else f"tc_copy({dst}, {ctx.ptr(src)}, {size});")
+    reset = None
+    if any(s.reset is not None for s in graph.state):
+        reset = c_float_array(np.concatenate([
+            (s.reset if s.reset is not None else np.zeros(graph.tensor(s.input).shape, np.float32)).ravel()
+            for s in graph.state]))
+    text = "\n".join(code for _, code in body) + "\n".join(commits)
+    unused = [p for p, pattern in (("s", r"\bs->h\b"), ("in", r"\bin\b"), ("out", r"\bout\b"), ("next", r"\bnext->h\b"))
+              if not re.search(pattern, text)]
+    NAME = name.upper()
+    taken = set()
+    io = {
+        "inputs": [(_macro(e["name"], taken), e) for e in layout["inputs"]],
+        "outputs": [(_macro(e["name"], taken), e) for e in layout["outputs"]],
+        "state": [(_macro(e["name"], taken), e) for e in layout["state"]],
+    }
+    args = dict(name=name, NAME=NAME, banner=banner, version=__version__, io=io, sizes=layout["sizes"],
+                sha256=graph.meta["sha256"], arena=storage.arena_size, headers=_headers(graph, storage),
+                consts=[{"cname": const_names[c], "origin": c, "shape": list(graph.tensor(c).shape),
+                         "size": graph.tensor(c).size, "bool": graph.tensor(c).dtype == BOOL,
+                         "data": c_float_array(graph.tensor(c).value.astype(np.float32))} for c in consts],
+                body=body, commits=commits, unused=unused, reset=reset, macs=layout["macs"])
+    return {f"{name}.h": _ENV.get_template("model.h.j2").render(**args),
+            f"{name}.c": _ENV.get_template("model.c.j2").render(**args)}
+
+
+def _act_note(node):
+    act = node.params.get("activation") if node.op == "tc.Dense" else None
+    return f" + {act}" if act else ""
+
+
+__all__ = ["emit", "runtime_headers", "EmitContext", "FLOAT"]

@@ -1,0 +1,40 @@
+"""Shape inference: each op's read phase normalises attributes, its infer phase checks and types the outputs."""
+from tinyctl.compiler import ops
+from tinyctl.compiler.errors import CompileError, node_error
+from tinyctl.compiler.ir import INT64
+
+
+def infer_shapes(graph, options=None):
+    for node in graph.nodes:
+        op = ops.lookup(node.op)
+        node.params = op.read(node, graph) or {}
+        for k in range(len(node.inputs)):
+            name = node.inputs[k]
+            if name and k not in op.const_inputs and graph.tensor(name).dtype == INT64 \
+                    and not graph.tensor(name).is_const:
+                raise node_error(node, f"input '{name}' is an integer tensor computed at run time; tinyctl computes "
+                                       "in float32 and takes integers only as constant shapes and indices")
+        results = op.infer(node, graph)
+        if len(results) < len([o for o in node.outputs if o]):
+            raise node_error(node, f"has {len(node.outputs)} outputs, but the op defines {len(results)}")
+        for name, (dtype, shape) in zip(node.outputs, results):
+            if not name:
+                continue
+            t = graph.tensor(name)
+            t.dtype, t.shape = dtype, tuple(int(d) for d in shape)
+            if t.size == 0 and not t.is_const:
+                raise node_error(node, f"produces '{name}' with shape {list(t.shape)}, which holds no values: "
+                                       "empty tensors cannot be compiled")
+    _check_declared_outputs(graph)
+    return graph
+
+
+def _check_declared_outputs(graph):
+    for name, declared in graph.meta.get("declared_outputs", {}).items():
+        if declared is None or name not in graph.tensors:
+            continue
+        actual = graph.tensor(name).shape
+        if len(declared) != len(actual) or any(d not in (None, 0, a) and not (k == 0 and a == 1)
+                                               for k, (d, a) in enumerate(zip(declared, actual))):
+            raise CompileError(f"graph output '{name}' is declared with shape {declared}, but the model computes "
+                               f"{list(actual)}: the file is inconsistent; export it again")

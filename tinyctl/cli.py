@@ -1,0 +1,118 @@
+"""The `tinyctl` command: one thin function per verb; the work happens in the parts.
+
+Errors a user can act on (TinyctlError) print one line and exit with code 2.
+"""
+import argparse
+import sys
+
+from tinyctl import __version__
+from tinyctl.errors import TinyctlError
+
+VERBS = {}
+
+
+def verb(name, help_text):
+    """Register `add_arguments(parser)` for a verb; the parser's `run` default does the work."""
+    def wrap(add_arguments):
+        VERBS[name] = (help_text, add_arguments)
+        return add_arguments
+    return wrap
+
+
+# compile ---------------------------------------------------------------------------------------------------
+@verb("compile", "compile an ONNX model to static C (contract 1)")
+def _compile(p):
+    p.add_argument("model", nargs="?", help="the ONNX file")
+    p.add_argument("-o", "--out", help="output directory (created; a previous tinyctl output is replaced)")
+    p.add_argument("--name", help="C name of the model (default: from the file name)")
+    p.add_argument("--target", default="host", help="host, cortex-m3, cortex-m4f or cortex-m7 (default host)")
+    p.add_argument("--dtype", default="float32", help="numeric type of the generated code (default float32)")
+    p.add_argument("--state", action="append", default=[], metavar="INPUT=OUTPUT",
+                   help="pair a graph input with the output that returns it as recurrent state (repeatable)")
+    p.add_argument("--verify", action="store_true", help="build on the host and compare with onnxruntime")
+    p.add_argument("--force", action="store_true", help="replace an output directory tinyctl did not write")
+    p.add_argument("--list-ops", action="store_true", help="print the supported ONNX ops, one per line, and exit")
+    p.set_defaults(run=run_compile)
+
+
+def run_compile(args):
+    from tinyctl.compiler import compile_model, supported_ops
+    if args.list_ops:
+        print("\n".join(supported_ops()))
+        return 0
+    if not args.model or not args.out:
+        raise TinyctlError("compile needs MODEL.onnx and -o DIR (or --list-ops)")
+    pairs = {}
+    for item in args.state:
+        if "=" not in item:
+            raise TinyctlError(f"--state {item}: write it as INPUT=OUTPUT")
+        k, v = item.split("=", 1)
+        pairs[k] = v
+    from tinyctl.compile_report import print_report
+    with _status(f"compiling {args.model}" + (" and verifying against onnxruntime" if args.verify else "")):
+        compiled = compile_model(args.model, args.out, name=args.name, target=args.target, dtype=args.dtype,
+                                 verify=args.verify, state_pairs=pairs, force=args.force)
+    print_report(compiled.manifest, args.out)
+    return 0
+
+
+# export ----------------------------------------------------------------------------------------------------
+@verb("export", "export a published policy to ONNX")
+def _export(p):
+    p.add_argument("policy", choices=["raptor"], help="raptor: the RAPTOR foundation policy (foundation-policy 1.0.2)")
+    p.add_argument("-o", "--out", required=True, help="the ONNX file to write")
+    p.add_argument("--force", action="store_true", help="overwrite an existing file")
+    p.set_defaults(run=run_export)
+
+
+def run_export(args):
+    from tinyctl.training.foundation import export
+    export(args.out, force=args.force)
+    print(f"wrote {args.out}: RAPTOR foundation policy, observation [1, 22] + h_in [1, 16] -> action [1, 4] + h_out [1, 16]")
+    return 0
+
+
+# demo ------------------------------------------------------------------------------------------------------
+@verb("demo", "the main job on the default board: export, compile and verify the RAPTOR policy")
+def _demo(p):
+    p.add_argument("-o", "--out", default="build/demo", help="working directory (default build/demo)")
+    p.set_defaults(run=run_demo)
+
+
+def run_demo(args):
+    from tinyctl.demo import run
+    return run(args.out)
+
+
+# main ------------------------------------------------------------------------------------------------------
+def _status(text):
+    from rich.console import Console
+    return Console(stderr=True).status(text)
+
+
+def parser():
+    p = argparse.ArgumentParser(prog="tinyctl", description="Small neural controllers from PyTorch to microcontrollers.")
+    p.add_argument("--version", action="version", version=f"tinyctl {__version__}")
+    sub = p.add_subparsers(dest="verb", metavar="VERB")
+    for name, (help_text, add_arguments) in VERBS.items():
+        add_arguments(sub.add_parser(name, help=help_text, description=help_text))
+    return p
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    if not getattr(args, "run", None):
+        parser().print_help()
+        return 2
+    try:
+        return args.run(args) or 0
+    except TinyctlError as e:
+        print(f"tinyctl {args.verb}: error: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print(f"tinyctl {args.verb}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,40 @@
+"""The compile report a person reads: what the model costs and how well it verified, from its manifest."""
+from rich.console import Console
+from rich.table import Table
+
+
+def rows(manifest):
+    m = manifest
+    state = m["memory"]["state_bytes"] // 4
+    out = [
+        ("model", f"{m['model']['file']} (sha256 {m['model']['sha256'][:12]}...)"),
+        ("target / dtype", f"{m['target']} / {m['dtype']}"),
+        ("inputs", ", ".join(f"{e['name']} {e['shape']}" for e in m["inputs"]) or "-"),
+        ("outputs", ", ".join(f"{e['name']} {e['shape']}" for e in m["outputs"]) or "-"),
+        ("recurrent state", ", ".join(f"{e['name']} {e['shape']}" for e in m["state"]) or "-"),
+        ("params", f"{m['params']:,} plus {state:,} of state"),
+        ("MACs per step", f"{m['macs']:,}"),
+        ("weights", f"{m['memory']['weights_bytes']:,} B (flash)"),
+        ("arena", f"{m['memory']['arena_bytes']:,} B (stack; lower bound {m['arena']['lower_bound_bytes']:,} B, "
+                  f"{m['arena']['unshared_bytes']:,} B without reuse)"),
+        ("state", f"{m['memory']['state_bytes']:,} B"),
+        ("ops", ", ".join(f"{k} {v}" for k, v in m["ops"].items())),
+    ]
+    v = m.get("verify")
+    if v:
+        out.append(("verify", f"max |err| {v['max_abs_err']:.3g}, max rel {v['max_rel_err']:.3g} against {v['reference']} "
+                              f"({v['samples']} random steps, {v['steps']} sequence steps)"))
+    else:
+        out.append(("verify", "not run (pass --verify)"))
+    return out
+
+
+def print_report(manifest, directory=None, console=None):
+    console = console or Console()
+    table = Table(title=f"tinyctl compile: {manifest['name']}" + (f" -> {directory}" if directory else ""),
+                  show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column()
+    for k, v in rows(manifest):
+        table.add_row(k, v)
+    console.print(table)
