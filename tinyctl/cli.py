@@ -84,6 +84,29 @@ def run_demo(args):
     return run(args.out)
 
 
+# bench -----------------------------------------------------------------------------------------------------
+@verb("bench", "measure and write sections of BENCHMARKS.md")
+def _bench(p):
+    p.add_argument("--section", action="append", default=[], help="a section to run (repeatable)")
+    p.add_argument("--all", action="store_true", help="run every section")
+    p.add_argument("-o", "--out", default="BENCHMARKS.md", help="the benchmarks file (default BENCHMARKS.md)")
+    p.set_defaults(run=run_bench)
+
+
+def run_bench(args):
+    from rich.console import Console
+    from tinyctl import bench
+    names = list(bench.SECTIONS) if args.all else args.section
+    if not names:
+        raise TinyctlError(f"name a --section ({', '.join(bench.SECTIONS)}) or pass --all")
+    console = Console()
+    for name in names:
+        console.rule(f"bench: {name}")
+        bench.write_section(args.out, name, bench.run_section(name, console))
+        console.print(f"wrote section '{name}' of {args.out}")
+    return 0
+
+
 # main ------------------------------------------------------------------------------------------------------
 def _status(text):
     from rich.console import Console
