@@ -33,6 +33,17 @@ class EmitContext:
         offset = self.storage.offset[root]
         return f"{base} + {offset}" if offset else base
 
+    def at(self, name, index):
+        """The C lvalue of element `index` (a C expression) of a tensor, e.g. `arena[32 + i0]`."""
+        root = self.storage.root[name]
+        if self.storage.region[root] == "const":
+            return f"{self.const_names[root]}[{index}]"
+        base = {"in": "in", "out": "out", "state": "s->h", "arena": "arena"}[self.storage.region[root]]
+        offset = self.storage.offset[root]
+        if offset:
+            index = str(offset) if index == "0" else f"{offset} + {index}"
+        return f"{base}[{index}]"
+
     def scratch(self, node):
         offset = self.storage.scratch[node.name]
         return f"arena + {offset}" if offset else "arena"

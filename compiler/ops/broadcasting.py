@@ -79,8 +79,8 @@ class Broadcasting(Op):
     def emit_args(self, node, ctx):
         out = node.outputs[0]
         dims, idx = loops(ctx.shape(out), [ctx.shape(i) for i in node.inputs])
-        operands = [f"{ctx.ptr(name)}[{ix}]" for name, ix in zip(node.inputs, idx[1:])]
-        return {"dims": dims, "y": ctx.ptr(out), "idx": idx, "expr": BROADCASTING[node.op][4](operands)}
+        operands = [ctx.at(name, ix) for name, ix in zip(node.inputs, idx[1:])]
+        return {"dims": dims, "lhs": ctx.at(out, idx[0]), "expr": BROADCASTING[node.op][4](operands)}
 
     def inplace(self, node, graph):
         """Inputs of the output's full shape may share its buffer: each element is read before it is written."""

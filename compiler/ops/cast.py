@@ -48,6 +48,7 @@ class Cast(Op):
 
     def emit_args(self, node, ctx):
         return {"y": ctx.ptr(node.outputs[0]), "x": ctx.ptr(node.inputs[0]), "n": ctx.size(node.outputs[0]),
+                "lhs": ctx.at(node.outputs[0], "i0"), "rhs": ctx.at(node.inputs[0], "i0"),
                 "to_bool": ctx.dtype(node.outputs[0]) == BOOL and ctx.dtype(node.inputs[0]) == FLOAT}
 
     def inplace(self, node, graph):

@@ -39,12 +39,12 @@ class Clip(Op):
         return [y.astype(np.float32)]
 
     def emit_args(self, node, ctx):
-        expr = f"{ctx.ptr(node.inputs[0])}[i0]"
+        expr = ctx.at(node.inputs[0], "i0")
         if node.params["min"] is not None:
             expr = f"tc_max({expr}, {c_float(node.params['min'])})"
         if node.params["max"] is not None:
             expr = f"tc_min({expr}, {c_float(node.params['max'])})"
-        return {"dims": [ctx.size(node.outputs[0])], "y": ctx.ptr(node.outputs[0]), "idx": ["i0"], "expr": expr}
+        return {"dims": [ctx.size(node.outputs[0])], "lhs": ctx.at(node.outputs[0], "i0"), "expr": expr}
 
     def inplace(self, node, graph):
         return [0]

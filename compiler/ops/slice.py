@@ -56,4 +56,4 @@ class Slice(Op):
         strides = contiguous_strides(shape)
         base = sum(first * s for (first, _, _), s in zip(ranges, strides))
         dims, yi, xi = strided_loops([c for _, _, c in ranges], base, [step * s for (_, step, _), s in zip(ranges, strides)])
-        return {"dims": dims, "y": ctx.ptr(node.outputs[0]), "idx": [yi], "expr": f"{ctx.ptr(node.inputs[0])}[{xi}]"}
+        return {"dims": dims, "lhs": ctx.at(node.outputs[0], yi), "expr": ctx.at(node.inputs[0], xi)}

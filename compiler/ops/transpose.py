@@ -35,4 +35,4 @@ class Transpose(Op):
         perm = self._perm(node, len(shape))
         strides = contiguous_strides(shape)
         dims, yi, xi = strided_loops(ctx.shape(node.outputs[0]), 0, [strides[p] for p in perm])
-        return {"dims": dims, "y": ctx.ptr(node.outputs[0]), "idx": [yi], "expr": f"{ctx.ptr(node.inputs[0])}[{xi}]"}
+        return {"dims": dims, "lhs": ctx.at(node.outputs[0], yi), "expr": ctx.at(node.inputs[0], xi)}

@@ -57,9 +57,9 @@ class Unary(Op):
 
     def emit_args(self, node, ctx):
         n = ctx.size(node.outputs[0])
-        expr = UNARY[node.op][0].format(x=f"{ctx.ptr(node.inputs[0])}[i0]",
+        expr = UNARY[node.op][0].format(x=ctx.at(node.inputs[0], "i0"),
                                         **{k: c_float(v) for k, v in node.params.items()})
-        return {"dims": [n], "y": ctx.ptr(node.outputs[0]), "idx": ["i0"], "expr": expr}
+        return {"dims": [n], "lhs": ctx.at(node.outputs[0], "i0"), "expr": expr}
 
     def inplace(self, node, graph):
         return [0]
