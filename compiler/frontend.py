@@ -95,7 +95,7 @@ def _const_tensor(name, array, where):
                            "retrain or re-export it")
     if dtype == INT64:
         array = array.astype(np.int64)
-    return Tensor(name, dtype, tuple(array.shape), np.ascontiguousarray(array))
+    return Tensor(name, dtype, tuple(array.shape), np.array(array, order="C"))
 
 
 def _constant_node_value(node):

@@ -16,7 +16,7 @@ def fold_constants(graph, options=None):
                 if name:
                     t = graph.tensor(name)
                     value = np.asarray(value)
-                    t.value = np.ascontiguousarray(value.astype({FLOAT: np.float32, BOOL: bool, INT64: np.int64}[t.dtype]))
+                    t.value = np.array(value.astype({FLOAT: np.float32, BOOL: bool, INT64: np.int64}[t.dtype]), order="C")
                     t.shape = tuple(value.shape)
             continue
         kept.append(node)
