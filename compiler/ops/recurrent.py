@@ -21,6 +21,7 @@ class Recurrent(Op):
     default_activations = ()
     headers = ("tinyctl/recurrent.h",)
     optional_outputs = True
+    const_inputs = (4,)        # sequence_lens: checked at compile time, never read by the kernel
 
     def read(self, node, graph):
         a = node.attrs
