@@ -60,6 +60,12 @@ def test_figure_eight_starts_on_the_reference():
     assert ep.initial.position == tuple(p) and ep.initial.velocity == tuple(v)
 
 
+def test_step_starts_at_rest_on_its_start():
+    ep = scenarios.get("step").episodes()[0]
+    assert ep.initial.position == (0.0, 0.0, 1.0) and ep.initial.velocity == (0.0, 0.0, 0.0)
+    assert tuple(ep.reference_at(0.0)[0]) == (1.0, 0.0, 1.0)
+
+
 def test_gust_shape():
     g = Gust((3.0, 0, 0), start=1.0, duration=2.0, ramp=0.2)
     w = g.at(np.array([0.0, 1.0, 1.1, 1.2, 2.0, 2.9, 3.0, 4.0]))[:, 0]

@@ -21,7 +21,7 @@ def _catalog():
     items = [
         Scenario("hover", "hold 1 m above the origin, starting there at rest", Hover(HOME), duration=5.0),
         Scenario("recovery", "recover from random states (position +-0.5 m, velocity +-0.5 m/s, tilt <= 30 deg, "
-                 "any yaw, rates +-1 rad/s) and hold the origin", Hover(HOME), duration=5.0, runs=20,
+                 "yaw +-90 deg, rates +-1 rad/s) and hold the origin", Hover(HOME), duration=5.0, runs=20,
                  initial=RandomState()),
         Scenario("step", "a 1 m setpoint step along x", step, duration=5.0),
         _figure_eight("slow", 1),

@@ -67,7 +67,7 @@ class RandomState:
     position: float = 0.5
     velocity: float = 0.5
     tilt_deg: float = 30.0
-    yaw_deg: float = 180.0
+    yaw_deg: float = 90.0
     angular_velocity: float = 1.0
 
     def sample(self, rng, start_position):

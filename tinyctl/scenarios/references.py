@@ -1,7 +1,7 @@
 """Reference trajectories: where the vehicle should be, and how fast it should move there, at time t.
 
 Each reference maps t (seconds, scalar or array) to (position, velocity) in the world frame (FLU, z up), the
-setpoint a flight controller receives (contract 2's STATE carries both).
+setpoint a flight controller receives (contract 2's STATE carries both), and says where a flight on it starts.
 """
 from dataclasses import dataclass
 
@@ -21,6 +21,10 @@ class Hover:
     def at(self, t):
         return _broadcast(t, self.point), _broadcast(t, (0.0, 0.0, 0.0))
 
+    def start_state(self):
+        """Where a flight on this reference starts (position, velocity)."""
+        return self.at(0.0)
+
 
 @dataclass(frozen=True)
 class Step:
@@ -33,6 +37,10 @@ class Step:
         t = np.asarray(t, dtype=float)
         after = (t >= self.time)[..., None]
         return np.where(after, _broadcast(t, self.end), _broadcast(t, self.start)), _broadcast(t, (0.0, 0.0, 0.0))
+
+    def start_state(self):
+        """A step flight starts at rest on `start`, even when the step happens at t = 0."""
+        return np.asarray(self.start, dtype=float), np.zeros(3)
 
     @property
     def size(self):
@@ -75,3 +83,6 @@ class FigureEight:
         pos = np.stack([a * np.sin(w * t), b * np.sin(2 * w * t), np.zeros_like(t)], axis=-1) + c
         vel = np.stack([a * w * np.cos(w * t), 2 * b * w * np.cos(2 * w * t), np.zeros_like(t)], axis=-1)
         return pos, vel
+
+    def start_state(self):
+        return self.at(0.0)

@@ -100,8 +100,7 @@ class Episode:
 
     @property
     def initial(self):
-        ref = self.scenario.reference
-        p0, v0 = ref.at(0.0)
+        p0, v0 = self.scenario.reference.start_state()
         if self.scenario.initial is None:
             return InitialCondition(tuple(p0), tuple(v0))
         return self.scenario.initial.sample(self.rng("initial"), p0)
