@@ -30,6 +30,8 @@ def _compile(p):
     p.add_argument("--state", action="append", default=[], metavar="INPUT=OUTPUT",
                    help="pair a graph input with the output that returns it as recurrent state (repeatable)")
     p.add_argument("--verify", action="store_true", help="build on the host and compare with onnxruntime")
+    p.add_argument("--jacobian", action="store_true",
+                   help="also generate <name>_jacobian(): the exact Jacobian of the outputs w.r.t. the inputs")
     p.add_argument("--force", action="store_true", help="replace an output directory tinyctl did not write")
     p.add_argument("--list-ops", action="store_true", help="print the supported ONNX ops, one per line, and exit")
     p.set_defaults(run=run_compile)
@@ -51,7 +53,7 @@ def run_compile(args):
     from tinyctl.compile_report import print_report
     with _status(f"compiling {args.model}" + (" and verifying against onnxruntime" if args.verify else "")):
         compiled = compile_model(args.model, args.out, name=args.name, target=args.target, dtype=args.dtype,
-                                 verify=args.verify, state_pairs=pairs, force=args.force)
+                                 verify=args.verify, state_pairs=pairs, force=args.force, jacobian=args.jacobian)
     print_report(compiled.manifest, args.out)
     return 0
 
@@ -82,6 +84,31 @@ def _demo(p):
 def run_demo(args):
     from tinyctl.demo import run
     return run(args.out)
+
+
+# hil -------------------------------------------------------------------------------------------------------
+@verb("hil", "fly a scenario in closed loop: simulator <-> policy (firmware in QEMU, a board, unicorn, host C, ONNX)")
+def _hil(p):
+    p.add_argument("--model", help="the compiled model directory (tinyctl compile -o DIR)")
+    p.add_argument("--firmware", help="the firmware ELF (tinyctl build) for the qemu and pil executors")
+    p.add_argument("--onnx", help="the ONNX the model was compiled from (reference executor; default: found beside DIR)")
+    p.add_argument("--sim", default="builtin", help="builtin, rotorpy or l2f (default builtin)")
+    p.add_argument("--scenario", default="hover", help="a scenario name (default hover; see tinyctl.scenarios)")
+    p.add_argument("--executor", help="qemu, pil, sil, reference or se3 (default: qemu with --firmware, else reference)")
+    p.add_argument("--compare", default=None, help="more executors to fly the same runs, comma-separated (e.g. reference)")
+    p.add_argument("--port", help="fly a real board over this serial port (same link as QEMU)")
+    p.add_argument("--controller", help="the controller spec (default raptor)")
+    p.add_argument("--runs", type=int, help="number of seeded runs (default: the scenario's)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the runs (default 0)")
+    p.add_argument("--duration", type=float, help="fly this many seconds instead of the scenario's duration")
+    p.add_argument("-o", "--out", required=True, help="report directory (report.md, report.json, plots)")
+    p.add_argument("--force", action="store_true", help="replace an output directory that is not a HIL report")
+    p.set_defaults(run=run_hil)
+
+
+def run_hil(args):
+    from tinyctl.hil_tests.command import run
+    return run(args)
 
 
 # bench -----------------------------------------------------------------------------------------------------

@@ -104,11 +104,11 @@ class RotorPySim:
         return bool(not finite or s["x"][2] < self.ground_height)
 
     def describe(self):
-        import rotorpy
+        from importlib.metadata import version
         p = self.params
         keep = ("mass", "Ixx", "Iyy", "Izz", "k_eta", "k_m", "k_d", "k_z", "tau_m", "rotor_speed_min",
                 "rotor_speed_max")
-        return {"simulator": f"rotorpy {getattr(rotorpy, '__version__', '3.0.0')}", "vehicle": "crazyflie (RotorPy)",
+        return {"simulator": f"rotorpy {version('rotorpy')}", "vehicle": "crazyflie (RotorPy)",
                 "mass": p["mass"], "thrust_to_weight": 4 * p["k_eta"] * p["rotor_speed_max"] ** 2 / (p["mass"] * 9.81),
                 "integrator": "scipy solve_ivp " + str((self.integrator or {"method": "RK45"}).get("method")),
                 "aero": self.aero, "parameters": {k: float(p[k]) for k in keep if k in p}}
