@@ -47,13 +47,15 @@ def layout_of(graph, name, macs):
             "sizes": {"in": n_in, "out": n_out, "state": offset}, "macs": macs}
 
 
-def command_line(file_name, name, target, dtype, state_pairs, verify):
+def command_line(file_name, name, target, dtype, state_pairs, verify, jacobian=False):
     """The command that reproduces this output, independent of where the files were (deterministic)."""
     parts = ["tinyctl", "compile", file_name, "--name", name, "--target", target]
     if dtype != "float32":
         parts += ["--dtype", dtype]
     for k, v in sorted((state_pairs or {}).items()):
         parts += ["--state", f"{k}={v}"]
+    if jacobian:
+        parts.append("--jacobian")
     if verify:
         parts.append("--verify")
     return shlex.join(parts)
@@ -66,7 +68,7 @@ def banner(graph, command):
 
 
 def compile_model(model, out_dir=None, name=None, target="host", dtype="float32", verify=False,
-                  state_pairs=None, force=False, verify_samples=64, verify_steps=200, on_pass=None):
+                  state_pairs=None, force=False, verify_samples=64, verify_steps=200, on_pass=None, jacobian=False):
     """Compile `model` (path, bytes or ModelProto). Returns a CompiledModel (runtime.compiled) over out_dir.
 
     With out_dir None the files go to a temporary directory that lives as long as the returned object.
@@ -85,8 +87,14 @@ def compile_model(model, out_dir=None, name=None, target="host", dtype="float32"
     storage = assign(graph)
     figures = cost(graph, storage, onnx_ops)
     layout = layout_of(graph, name, figures["macs"])
-    command = command_line(file_name, name, target, dtype, state_pairs, verify)
+    command = command_line(file_name, name, target, dtype, state_pairs, verify, jacobian)
     files = emit(graph, storage, layout, name, banner(graph, command))
+    jacobian_record = None
+    if jacobian:  # exact derivatives beside the step (compiler/jacobian)
+        from tinyctl.compiler.jacobian import emit_jacobian
+        source, headers, jacobian_record = emit_jacobian(graph, storage, layout, name, banner(graph, command))
+        files[f"{name}.c"] += source
+        files.update(headers)
     manifest = {
         "schema_version": manifest_io.SCHEMA_VERSION, "tinyctl_version": __version__, "name": name,
         "model": {"file": graph.meta["file"], "sha256": graph.meta["sha256"], "opset": graph.meta["opset"],
@@ -95,6 +103,8 @@ def compile_model(model, out_dir=None, name=None, target="host", dtype="float32"
         "inputs": layout["inputs"], "outputs": layout["outputs"], "state": layout["state"], "sizes": layout["sizes"],
         "lipschitz": None, "verify": None, **figures,
     }
+    if jacobian_record is not None:
+        manifest["jacobian"] = jacobian_record
 
     owns = out_dir is None
     if owns:
@@ -113,6 +123,9 @@ def compile_model(model, out_dir=None, name=None, target="host", dtype="float32"
             shutil.copyfile(os.path.join(INCLUDE_DIR, "tinyctl", h), os.path.join(staging, "tinyctl", h))
         if verify:
             from tinyctl.compiler.verify import verify as run_verify
+            if jacobian:
+                from tinyctl.compiler.jacobian.verify import verify_jacobian
+                manifest["jacobian"]["verify"] = verify_jacobian(proto, staging, layout, samples=verify_samples)
             manifest["verify"] = run_verify(proto, graph, staging, layout, samples=verify_samples,
                                             steps=verify_steps)
         manifest_io.validate(manifest)
