@@ -119,6 +119,7 @@ class CostUnit(IntEnum):
     NONE = 0
     CYCLES = 1          # DWT CYCCNT: core clock cycles on silicon
     TICKS = 2           # SysTick at the core clock; instructions under QEMU -icount (see tinyctl.firmware.qemu)
+    NANOSECONDS = 3     # the host board's monotonic clock
 
 
 class ObservationFlag(IntEnum):
@@ -144,7 +145,7 @@ class ErrorCode:
 
 ERRORS = {e.code: e for e in (
     ErrorCode(1, "BAD_CRC", "frame CRC mismatch: frame dropped, resend it", resend=True),
-    ErrorCode(2, "BAD_LENGTH", "payload length does not fit the message type", resend=True),
+    ErrorCode(2, "BAD_LENGTH", "payload length does not fit the message type"),
     ErrorCode(3, "UNKNOWN_TYPE", "unknown message type"),
     ErrorCode(4, "UNSUPPORTED", "message not supported in this controller mode"),
     ErrorCode(5, "NONFINITE_INPUT", "NaN or Inf in the input: safe output set", failsafe=True),
@@ -277,7 +278,7 @@ def pack(msg_type, tail=(), **fields):
             arr = np.zeros(count) if v is None else np.asarray(v, dtype=float).ravel()
             if arr.size != count:
                 raise ValueError(f"{msg.name}.{name} takes {count} values, got {arr.size}")
-            values.extend(float(x) for x in arr)
+            values.extend(float(x) if ctype == "f32" else int(x) for x in arr)
     if fields:
         raise ValueError(f"{msg.name} has no field(s) {', '.join(fields)}")
     payload = struct.pack(msg.struct_format, *values)
@@ -310,7 +311,7 @@ def unpack(msg_type, payload):
             out[name] = flat[i]
             i += 1
         else:
-            out[name] = np.array(flat[i:i + count], dtype=np.float32)
+            out[name] = np.array(flat[i:i + count], dtype=np.float32 if ctype == "f32" else np.int64)
             i += count
     rest = payload[n:]
     if msg.tail == "f32":

@@ -1,0 +1,51 @@
+/* The controller glue (contract 2): STATE -> observation -> model step -> motor commands, with dual-rate commit
+ * and the failsafe; OBSERVATION -> raw model step; and the passthrough mode that echoes for link tests.
+ * Its configuration is generated from the controller spec (tc_controller_config.h) and the model (tc_model.h). */
+#ifndef TC_CONTROLLER_H
+#define TC_CONTROLLER_H
+
+#include <stdint.h>
+
+#include "tc_controller_config.h"
+#include "tc_link_protocol.h"
+#include "tc_model.h"
+
+/* The most values an ACTION carries. */
+#define TC_MAX_VALUES ((TC_LINK_MAX_PAYLOAD - TC_ACTION_FIXED_SIZE) / 4)
+
+typedef struct {
+    uint64_t time_us;
+    float position[3], quaternion[4], velocity[3], body_rates[3], target_position[3], target_velocity[3];
+} tc_state_t;
+
+/* Split by lifetime: what a reset sets, what a committed step changes, the scratch of every step. */
+typedef struct {
+    tc_model_state_t committed;          /* recurrent state at the last training tick */
+    tc_model_state_t next;               /* scratch: the state this step produced */
+    float previous_action[TC_ACTION_SIZE];
+    uint64_t committed_tick;             /* STATE.time / training period at the last commit */
+    uint64_t last_time_us;
+    uint8_t started;                     /* a STATE was stepped since the reset */
+    uint8_t failsafe;                    /* the latched error code, 0 when flying */
+    uint32_t steps;                      /* model steps since the reset */
+} tc_controller_t;
+
+typedef struct {
+    float values[TC_MAX_VALUES];
+    uint8_t count;
+    uint8_t flags;                       /* TC_ACTION_FLAG_* */
+    uint8_t error;                       /* TC_ERR_* to report before the ACTION, or 0 */
+    uint32_t cost;                       /* the model step, in the board's cost unit */
+} tc_result_t;
+
+void tc_controller_reset(tc_controller_t *c);
+void tc_controller_state(tc_controller_t *c, const tc_state_t *s, tc_result_t *r);
+void tc_controller_observation(tc_controller_t *c, const float *in, uint16_t count, int commit, tc_result_t *r);
+/* Latch the failsafe with `error` (e.g. TC_ERR_TIMEOUT) and fill r with the safe output. */
+void tc_controller_failsafe(tc_controller_t *c, uint8_t error, tc_result_t *r);
+
+/* tc_observation.c: the spec's features from a STATE; returns nonzero when a feature was clipped. */
+int tc_observation_build(const tc_state_t *s, const float previous_action[TC_ACTION_SIZE],
+                         float obs[TC_OBSERVATION_SIZE]);
+
+#endif
