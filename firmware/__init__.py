@@ -35,3 +35,30 @@ resent with the same seq after a corrupt or missing reply or an ERROR asking for
 repeat with its cached reply, so `Action.step` does not advance), and after `retries` resends the firmware is
 reported hung: FirmwareHung (a TinyctlError) with `.last_text`, the last text it printed.
 """
+
+from tinyctl.firmware.build import Firmware, build
+from tinyctl.firmware.flash import FlashReport, flash
+from tinyctl.firmware.host import HostSession, Session
+from tinyctl.firmware.link_client import FirmwareHung, LinkClient, LinkError
+
+
+def open_session(firmware, **options):
+    """A running firmware with its link: HostSession for the host board, QemuSession for the qemu-* boards."""
+    from tinyctl.firmware.qemu import QemuSession
+    fw = firmware if isinstance(firmware, Firmware) else Firmware.load(firmware)
+    return HostSession(fw, **options) if fw.board == "host" else QemuSession(fw, **options)
+
+
+def __getattr__(name):
+    # QemuSession and PilRunner load lazily: unicorn is an optional dependency
+    if name == "QemuSession":
+        from tinyctl.firmware.qemu import QemuSession
+        return QemuSession
+    if name == "PilRunner":
+        from tinyctl.firmware.pil import PilRunner
+        return PilRunner
+    raise AttributeError(name)
+
+
+__all__ = ["Firmware", "FirmwareHung", "FlashReport", "HostSession", "LinkClient", "LinkError", "PilRunner",
+           "QemuSession", "Session", "build", "flash", "open_session"]

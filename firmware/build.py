@@ -39,6 +39,7 @@ class Firmware:
     model: str = ""
     sha256: str = ""
     target: str = ""
+    sizes: dict = field(default_factory=dict)
     size: dict = field(default_factory=dict)
     command: list = field(default_factory=list)
 
@@ -168,7 +169,7 @@ def build(model_dir=None, board=boards.DEFAULT_BOARD, out_dir=None, mode="policy
         report = size_report(elf, b, manifest["name"] if manifest else None)
         fw = Firmware(directory=os.path.abspath(out_dir), board=b.name, mode=mode, controller=spec.name,
                       model=manifest["name"] if manifest else "", sha256=manifest["model"]["sha256"] if manifest else "",
-                      target=b.target, size=report,
+                      target=b.target, sizes=manifest["sizes"] if manifest else {}, size=report,
                       command=[os.path.basename(c) if os.path.isabs(c) else c for c in cmd[:1]])
         info = {k: v for k, v in fw.__dict__.items() if k != "directory"}
         with open(os.path.join(stage, BUILD_FILE), "w") as f:
