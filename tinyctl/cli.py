@@ -74,6 +74,43 @@ def run_export(args):
     return 0
 
 
+# build, flash ----------------------------------------------------------------------------------------------
+@verb("build", "build firmware for a board from a compiled model (or a PlatformIO project, or a Crazyflie app)")
+def _build(p):
+    p.add_argument("--board", default=None, help="qemu-stm32f405 (default), qemu-m4, qemu-m7, qemu-m3 or host")
+    p.add_argument("--model", help="the compiled model directory (tinyctl compile -o DIR)")
+    p.add_argument("-o", "--out", required=True, help="output directory (replaced only when the build succeeds)")
+    p.add_argument("--mode", default="policy", help="policy (default) or passthrough (echoes, for link tests)")
+    p.add_argument("--controller", default="raptor", help="the controller spec around the policy (default raptor)")
+    p.add_argument("--opt", default="-O2", help="optimisation flag for the compiler (default -O2)")
+    p.add_argument("--timeout-ms", type=float, default=None, help="failsafe timeout without STATE (default: spec's)")
+    p.add_argument("--pio", action="store_true", help="write a PlatformIO project for real boards instead")
+    p.add_argument("--crazyflie-app", action="store_true", help="write an out-of-tree Crazyflie controller app instead")
+    p.add_argument("--force", action="store_true", help="replace an output directory tinyctl did not write")
+    p.set_defaults(run=run_build)
+
+
+def run_build(args):
+    from tinyctl.firmware.commands import build_command
+    return build_command(args)
+
+
+@verb("flash", "write a firmware ELF through a GDB server (default: into QEMU), verify it, restart, wait for HELLO")
+def _flash(p):
+    p.add_argument("elf", help="the firmware ELF (tinyctl build -o OUT writes OUT/firmware.elf)")
+    p.add_argument("--board", default=None, help="the board it goes to (default: the one it was built for)")
+    p.add_argument("--gdb", help="HOST:PORT of a GDB server (a probe); without it QEMU is started and flashed")
+    p.add_argument("--serial", help="with --gdb: the serial port to wait for the firmware's HELLO on")
+    p.add_argument("--reset", default=None,
+                   help="with --gdb: the monitor command that resets the target (default 'reset'), or 'registers'")
+    p.set_defaults(run=run_flash)
+
+
+def run_flash(args):
+    from tinyctl.firmware.commands import flash_command
+    return flash_command(args)
+
+
 # demo ------------------------------------------------------------------------------------------------------
 @verb("demo", "the main job on the default board: export, compile and verify the RAPTOR policy")
 def _demo(p):
