@@ -33,7 +33,7 @@ class Session:
 
 
 class HostSession(Session):
-    def __init__(self, firmware, timeout=1.0, retries=5, boot_timeout=10.0):
+    def __init__(self, firmware, timeout=0.2, retries=25, boot_timeout=10.0):
         if firmware.board != "host":
             raise TinyctlError(f"HostSession runs host builds; this firmware is for {firmware.board}")
         self.firmware = firmware

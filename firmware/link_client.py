@@ -27,8 +27,9 @@ class FirmwareHung(TinyctlError):
 
 
 class LinkClient:
-    def __init__(self, transport, name="firmware", timeout=1.0, retries=5, diagnostics=None):
-        """timeout: seconds to wait for each reply; retries: resends before the firmware counts as hung;
+    def __init__(self, transport, name="firmware", timeout=0.2, retries=25, diagnostics=None):
+        """timeout: seconds to wait for each reply, well under the firmware's failsafe timeout (500 ms by default) so
+        a lost frame is resent before the failsafe fires; retries: resends before the firmware counts as hung;
         diagnostics: a callable giving more text for a hung report (an emulator's own error output)."""
         self.transport = transport
         self.name = name
@@ -63,7 +64,7 @@ class LinkClient:
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
-                raise FirmwareHung(f"{self.name} sent no {lp.MsgType(msg_type).name} within {timeout:g} s",
+                raise FirmwareHung(f"{self.name} sent no {lp.type_name(msg_type)} within {timeout:g} s",
                                    self.last_text())
             try:
                 frames = self._read_frames(left)
@@ -96,7 +97,7 @@ class LinkClient:
                 raise FirmwareHung(f"{self.name}: {e}", self.last_text()) from None
             if reply is not None:
                 return reply
-        raise FirmwareHung(f"{self.name} did not answer {lp.MsgType(msg_type).name} (seq {seq}) after "
+        raise FirmwareHung(f"{self.name} did not answer {lp.type_name(msg_type)} (seq {seq}) after "
                            f"{self.retries + 1} tries over {time.monotonic() - started:.1f} s", self.last_text())
 
     def _await(self, seq, msg_type, reply_type):
@@ -126,7 +127,7 @@ class LinkClient:
                     elif err.failsafe:
                         errors.append(err)
                     else:
-                        raise LinkError(f"{self.name} refused {lp.MsgType(msg_type).name}: {err.text}")
+                        raise LinkError(f"{self.name} refused {lp.type_name(msg_type)}: {err.text}")
                 elif f.seq == 0:
                     self.events.append(f)
                 else:

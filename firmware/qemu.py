@@ -61,7 +61,7 @@ class QemuSession(Session):
     and write the image through the gdbstub (tinyctl.firmware.flash), as a probe would.
     """
 
-    def __init__(self, firmware, board=None, icount=False, via_gdb=False, timeout=1.0, retries=5,
+    def __init__(self, firmware, board=None, icount=False, via_gdb=False, timeout=0.2, retries=25,
                  boot_timeout=10.0, progress=None):
         if isinstance(firmware, Firmware):
             self.firmware, elf = firmware, firmware.elf

@@ -184,6 +184,13 @@ def crc16(data, crc=0xFFFF):
     return crc
 
 
+def type_name(msg_type):
+    try:
+        return MsgType(msg_type).name
+    except ValueError:
+        return f"type 0x{msg_type:02x}"
+
+
 # frames -----------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Frame:
@@ -193,10 +200,7 @@ class Frame:
 
     @property
     def name(self):
-        try:
-            return MsgType(self.type).name
-        except ValueError:
-            return f"type 0x{self.type:02x}"
+        return type_name(self.type)
 
 
 def encode_frame(msg_type, seq, payload=b""):
