@@ -7,7 +7,7 @@ import os
 
 import numpy as np
 import onnx
-from onnx import helper, numpy_helper
+from onnx import external_data_helper, helper, numpy_helper
 
 from tinyctl.compiler import ops
 from tinyctl.compiler.errors import CompileError
@@ -19,10 +19,15 @@ _INPUT_DTYPES = {_ELEM.FLOAT: FLOAT, _ELEM.BOOL: BOOL}
 
 
 def load(source):
-    """Read a model from a path, bytes or ModelProto; returns (ModelProto, raw bytes, file name)."""
+    """Read a model from a path, bytes or ModelProto; returns (ModelProto, raw bytes, file name).
+
+    The raw bytes are what the model's sha256 covers: the file, then any external data files it names.
+    """
+    directory = None
     if isinstance(source, onnx.ModelProto):
         raw = source.SerializeToString()
-        return source, raw, (source.graph.name or "model") + ".onnx"
+        file_name = (source.graph.name or "model") + ".onnx"
+        return source, raw + _load_external_data(source, None, file_name), file_name
     if isinstance(source, (bytes, bytearray)):
         raw, file_name = bytes(source), "model.onnx"
     else:
@@ -35,6 +40,7 @@ def load(source):
         except IsADirectoryError:
             raise CompileError(f"{path} is a directory, not an ONNX file") from None
         file_name = os.path.basename(path)
+        directory = os.path.dirname(os.path.abspath(path))
     if not raw:
         raise CompileError(f"{file_name} is empty: export the model again (torch.onnx.export or onnx.save)")
     try:
@@ -45,7 +51,30 @@ def load(source):
     if not model.HasField("graph") or not model.graph.node:
         raise CompileError(f"{file_name} is not an ONNX model with a graph (no nodes found): "
                            "check that the file is complete")
-    return model, raw, file_name
+    return model, raw + _load_external_data(model, directory, file_name), file_name
+
+
+def _load_external_data(model, directory, file_name):
+    """Read weights kept beside the file (torch.onnx.export(..., dynamo=True) writes <model>.onnx.data) into
+    the model; returns the data files' bytes."""
+    tensors = list(model.graph.initializer) + [a.t for n in model.graph.node for a in n.attribute if a.HasField("t")]
+    external = [t for t in tensors if external_data_helper.uses_external_data(t)]
+    if not external:
+        return b""
+    locations = sorted({e.value for t in external for e in t.external_data if e.key == "location"})
+    if directory is None:
+        raise CompileError(f"{file_name} keeps its weights in external data ({', '.join(locations)}): compile it "
+                           "from its file, or save it whole with onnx.save(model, path, save_as_external_data=False)")
+    try:
+        external_data_helper.load_external_data_for_model(model, directory)
+        blobs = []
+        for location in locations:
+            with open(os.path.join(directory, location), "rb") as f:
+                blobs.append(f.read())
+    except Exception as e:  # onnx raises ValidationError for missing or escaping files, OSError for unreadable ones
+        raise CompileError(f"{file_name} keeps its weights in {', '.join(locations)}, which cannot be read "
+                           f"({type(e).__name__}): keep the data file beside the model") from None
+    return b"".join(blobs)
 
 
 def opset_of(model, file_name):
