@@ -111,6 +111,54 @@ def run_flash(args):
     return flash_command(args)
 
 
+# train -----------------------------------------------------------------------------------------------------
+TRAIN = {}  # sub-verb -> (help, add_arguments): each training area registers its own with @train_verb
+
+
+def train_verb(name, help_text):
+    """Register a sub-verb of `tinyctl train` the way @verb registers verbs."""
+    def wrap(add_arguments):
+        TRAIN[name] = (help_text, add_arguments)
+        return add_arguments
+    return wrap
+
+
+@verb("train", "train a model (tinyctl train WHAT --help): dynamics models for the MPC, ...")
+def _train(p):
+    sub = p.add_subparsers(dest="what", metavar="WHAT")
+    for name, (help_text, add_arguments) in TRAIN.items():
+        add_arguments(sub.add_parser(name, help=help_text, description=help_text))
+    p.set_defaults(run=lambda args: (p.print_help(), 2)[1])
+
+
+@train_verb("dynamics", "learn a dynamics model (next state from state and input) for the Newton-Raphson MPC")
+def _train_dynamics(p):
+    p.add_argument("--plant", required=True, help="msd, quadrotor-altitude or quadrotor-attitude")
+    p.add_argument("-o", "--out", required=True, help="output directory (<plant>.onnx, dynamics.json, training.png)")
+    p.add_argument("--samples", type=int, default=60_000, help="simulated transitions (default 60000)")
+    p.add_argument("--epochs", type=int, default=150, help="training epochs (default 150)")
+    p.add_argument("--hidden", help="hidden layer widths, comma-separated (default: the plant's)")
+    p.add_argument("--activation", default="tanh", help="tanh, relu, softplus, sigmoid or elu (default tanh)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--force", action="store_true", help="replace existing output files")
+    p.set_defaults(run=run_train_dynamics)
+
+
+def run_train_dynamics(args):
+    from tinyctl.training.dynamics import train
+    try:
+        hidden = [int(h) for h in args.hidden.split(",")] if args.hidden else None
+    except ValueError:
+        raise TinyctlError(f"--hidden {args.hidden}: give widths like 16,16") from None
+    meta = train(args.plant, args.out, samples=args.samples, epochs=args.epochs, hidden=hidden,
+                 activation=args.activation, seed=args.seed, force=args.force)
+    roll = meta["metrics"]["rollout"]
+    print(f"wrote {args.out}/{meta['onnx']}: {meta['plant']} dynamics, [{', '.join(meta['state_names'])}] + "
+          f"[{', '.join(meta['input_names'])}] -> next state; {roll['steps']}-step open-loop RMSE "
+          + ", ".join(f"{n} {e:.3g}" for n, e in zip(meta["state_names"], roll["rmse"])))
+    return 0
+
+
 # demo ------------------------------------------------------------------------------------------------------
 @verb("demo", "the main job on the default board: export, compile and verify the RAPTOR policy")
 def _demo(p):

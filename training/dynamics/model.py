@@ -77,11 +77,22 @@ class FoldedDynamics(nn.Module):
 
 def export_onnx(model, path, opset=18):
     """Write the folded model as ONNX: inputs state [1, nx], input [1, nu]; output next_state [1, nx]."""
+    import logging
+    import warnings
     folded = FoldedDynamics(model).eval()
     x = torch.zeros(1, model.nx)
     u = torch.zeros(1, model.nu)
-    torch.onnx.export(folded, (x, u), path, input_names=["state", "input"], output_names=["next_state"],
-                      opset_version=opset, dynamo=True, verbose=False)
+    # the exporter's notes (optional torchvision kernels, deprecations inside torch) are not the user's concern
+    logger = logging.getLogger("torch.onnx")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(folded, (x, u), path, input_names=["state", "input"], output_names=["next_state"],
+                              opset_version=opset, dynamo=True, external_data=False, verbose=False)
+    finally:
+        logger.setLevel(level)
     return folded
 
 
