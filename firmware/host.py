@@ -24,11 +24,11 @@ class Session:
     def close(self):
         raise NotImplementedError
 
-    def _boot(self, boot_timeout):
-        """Wait for the boot HELLO and check it names the board we built for."""
+    def _boot(self, boot_timeout, board, check_board=True):
+        """Wait for the boot HELLO and check it names the board it runs on."""
         self.hello = lp.Hello.from_frame(self.link.wait_for(lp.MsgType.HELLO, boot_timeout))
-        if self.firmware is not None and self.hello.board != self.firmware.board:
-            raise TinyctlError(f"the firmware says it runs on {self.hello.board}, not {self.firmware.board}")
+        if check_board and self.hello.board != board:
+            raise TinyctlError(f"the flashed firmware says it runs on {self.hello.board}, not {board}")
         return self.hello
 
 
@@ -43,7 +43,7 @@ class HostSession(Session):
         self.link = LinkClient(PipeTransport(self.proc), name="host firmware", timeout=timeout, retries=retries,
                                diagnostics=self._diagnostics)
         try:
-            self._boot(boot_timeout)
+            self._boot(boot_timeout, "host")
         except BaseException:
             self.close()
             raise

@@ -1,5 +1,5 @@
-"""Processor in the loop: the model's step function from the firmware ELF, executed in unicorn (the Cortex-M4 or
-M7 model), with the exact number of instructions each step executed.
+"""Processor in the loop: the model's step function from the firmware ELF, executed in unicorn (the Cortex-M4
+model; M7 code on the ARMv8-A model, see _cpu_models), with the exact number of instructions each step executed.
 
 The ELF's load segments are mapped as the firmware sees them after reset (.data at its RAM address, .bss zero);
 the step runs with its arguments in a scratch region no board uses. Instructions are counted per basic block from
@@ -25,9 +25,13 @@ RETURN = SCRATCH + 0x10        # the step "returns" here: emulation stops at thi
 
 
 def _cpu_models():
+    """target -> (unicorn CPU model, M-profile?). unicorn 2.1.4's Cortex-M7 has no double-precision FPU, yet the
+    fpv5-d16 build uses it (newlib's expf computes in double) along with FPv5's vsel; the step function is plain
+    Thumb-2 + FPv5 code, which unicorn's ARMv8-A ("max") model decodes and executes the same way, instruction
+    for instruction (no M-profile system instruction runs inside a step)."""
     import unicorn.arm_const as a
-    return {"cortex-m3": a.UC_CPU_ARM_CORTEX_M3, "cortex-m4f": a.UC_CPU_ARM_CORTEX_M4,
-            "cortex-m7": a.UC_CPU_ARM_CORTEX_M7}
+    return {"cortex-m3": (a.UC_CPU_ARM_CORTEX_M3, True), "cortex-m4f": (a.UC_CPU_ARM_CORTEX_M4, True),
+            "cortex-m7": (a.UC_CPU_ARM_MAX, False)}
 
 
 def thumb_instructions(code):
@@ -66,8 +70,13 @@ class PilRunner:
             self._reset = symbols[f"{self.model}_reset"][0]
         except KeyError:
             raise TinyctlError(f"{elf_path} has no {self.model}_step/{self.model}_reset symbols") from None
-        self.uc = Uc(UC_ARCH_ARM, UC_MODE_THUMB | UC_MODE_MCLASS)
-        self.uc.ctl_set_cpu_model(cpus[self.target])
+        cpu, mclass = cpus[self.target]
+        self.uc = Uc(UC_ARCH_ARM, UC_MODE_THUMB | (UC_MODE_MCLASS if mclass else 0))
+        self.uc.ctl_set_cpu_model(cpu)
+        if not mclass:   # A-profile: the FPU is off until CPACR grants CP10/CP11 and FPEXC enables it
+            from unicorn.arm_const import UC_ARM_REG_C1_C0_2, UC_ARM_REG_FPEXC
+            self.uc.reg_write(UC_ARM_REG_C1_C0_2, self.uc.reg_read(UC_ARM_REG_C1_C0_2) | (0xF << 20))
+            self.uc.reg_write(UC_ARM_REG_FPEXC, 0x40000000)
         self._map_image()
         self.uc.mem_map(SCRATCH, SCRATCH_SIZE)
         self.uc.mem_write(RETURN, b"\x00\xbf\x00\xbf")          # nop; nop

@@ -58,11 +58,12 @@ class QemuSession(Session):
     """A firmware running in QEMU, the link on its serial port #0 (stdio pipes).
 
     firmware: a Firmware, a build directory, or an ELF path (then give board=). via_gdb: start with an empty flash
-    and write the image through the gdbstub (tinyctl.firmware.flash), as a probe would.
+    and write the image through the gdbstub (tinyctl.firmware.flash), as a probe would. check_board=False runs
+    an image whose HELLO names another board (deliberately, e.g. an M4F image on the M3 to see it fault).
     """
 
     def __init__(self, firmware, board=None, icount=False, via_gdb=False, timeout=0.2, retries=25,
-                 boot_timeout=10.0, progress=None):
+                 boot_timeout=10.0, progress=None, check_board=True):
         if isinstance(firmware, Firmware):
             self.firmware, elf = firmware, firmware.elf
         elif os.path.isdir(firmware):
@@ -86,7 +87,7 @@ class QemuSession(Session):
         try:
             if via_gdb:
                 self._flash(elf, gdb_port, progress)
-            self._boot(boot_timeout)
+            self._boot(boot_timeout, self.board.name, check_board)
         except BaseException:
             self.close()
             raise

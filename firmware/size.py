@@ -1,9 +1,6 @@
 """The size report of a firmware ELF: flash and RAM per section against the board's budget."""
 from tinyctl.firmware.elf import SHF_ALLOC, SHT_NOBITS, Elf
 
-FLASH_SECTIONS = (".isr_vector", ".text", ".rodata", ".ARM.exidx", ".data")   # .data's initial values live in flash
-RAM_SECTIONS = (".data", ".bss", ".stack")
-
 
 def size_report(elf_path, board, model_name=None):
     """A dict: sections {name: bytes}, flash {used, budget}, ram {used, budget}, model_weights bytes."""
@@ -11,9 +8,10 @@ def size_report(elf_path, board, model_name=None):
     sections = {s.name: s.size for s in elf.sections if s.flags & SHF_ALLOC and s.size}
     if not board.flash_size:   # the host board: the sections a person compares, not the dynamic linker's
         sections = {n: v for n, v in sections.items() if n in (".text", ".rodata", ".data", ".bss")}
-    if board.flash_size:
-        flash = sum(sections.get(n, 0) for n in FLASH_SECTIONS)
-        ram = sum(sections.get(n, 0) for n in RAM_SECTIONS)
+    if board.flash_size:   # from the load segments: what is written to flash and what RAM holds, padding included
+        flash = sum(len(seg.data) for seg in elf.segments
+                    if board.flash_origin <= seg.paddr < board.flash_origin + board.flash_size)
+        ram = sum(seg.memsz for seg in elf.segments if board.ram_origin <= seg.vaddr < board.ram_origin + board.ram_size)
     else:   # the host board: everything allocated, no budget
         flash = sum(s.size for s in elf.sections if s.alloc and s.type != SHT_NOBITS)
         ram = sum(s.size for s in elf.sections if s.alloc and s.type == SHT_NOBITS)

@@ -1,12 +1,14 @@
 #include "tc_text.h"
 
-#include <string.h>
-
 #include "tc_board.h"
 
+/* No strlen: the fault handler prints through here, and must not run library code tuned for another core. */
 void tc_text(const char *s)
 {
-    tc_board_write((const uint8_t *)s, (uint32_t)strlen(s));
+    uint32_t n = 0;
+    while (s[n] && n < 256u)
+        ++n;
+    tc_board_write((const uint8_t *)s, n);
 }
 
 void tc_text_hex(uint32_t v)
