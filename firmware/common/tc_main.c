@@ -6,6 +6,7 @@
 #include "tc_board_config.h"
 #include "tc_controller.h"
 #include "tc_link.h"
+#include "tc_firmware.h"
 #include "tc_text.h"
 
 static tc_controller_t controller;
@@ -193,11 +194,9 @@ static void watch_timeout(void)
     }
 }
 
-int main(void)
+/* Split so that a framework that owns main() (Arduino: setup() and loop()) can drive the same firmware. */
+void tc_firmware_init(void)
 {
-    tc_frame_t frame;
-    uint8_t error;
-
     tc_board_init();
     tc_board_cost_init();
     tc_parser_init(&parser);
@@ -205,24 +204,37 @@ int main(void)
     timeout_ticks = (uint64_t)TC_FAILSAFE_TIMEOUT_US * tc_board_ticks_hz() / 1000000u;
     tc_text("tinyctl " TC_BOARD_NAME ": " TC_MODEL_NAME " (" TC_CONTROLLER_NAME ", " TC_MODE_NAME ") ready\r\n");
     send(TC_MSG_HELLO, 0, hello_payload(tx + TC_LINK_HEADER_SIZE));
-
-    for (;;) {
-        int byte;
-        tc_board_idle();
-        while ((byte = tc_ring_get(&tc_board_rx)) >= 0) {
-            int r = tc_parser_push(&parser, (uint8_t)byte, &frame, &error);
-            while (r != TC_PARSE_MORE) {
-                if (r == TC_PARSE_FRAME)
-                    handle(&frame);
-                else
-                    send_error(frame.seq, error, frame.type);
-                r = tc_parser_next(&parser, &frame, &error);
-            }
-        }
-        if (tc_board_rx.overrun) {
-            tc_board_rx.overrun = 0;
-            send_error(0, TC_ERR_OVERRUN, 0);
-        }
-        watch_timeout();
-    }
 }
+
+/* Sleep until woken, answer every complete frame, watch the failsafe timeout. */
+void tc_firmware_poll(void)
+{
+    tc_frame_t frame;
+    uint8_t error;
+    int byte;
+    tc_board_idle();
+    while ((byte = tc_ring_get(&tc_board_rx)) >= 0) {
+        int r = tc_parser_push(&parser, (uint8_t)byte, &frame, &error);
+        while (r != TC_PARSE_MORE) {
+            if (r == TC_PARSE_FRAME)
+                handle(&frame);
+            else
+                send_error(frame.seq, error, frame.type);
+            r = tc_parser_next(&parser, &frame, &error);
+        }
+    }
+    if (tc_board_rx.overrun) {
+        tc_board_rx.overrun = 0;
+        send_error(0, TC_ERR_OVERRUN, 0);
+    }
+    watch_timeout();
+}
+
+#ifndef TC_NO_MAIN
+int main(void)
+{
+    tc_firmware_init();
+    for (;;)
+        tc_firmware_poll();
+}
+#endif
