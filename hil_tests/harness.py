@@ -91,7 +91,7 @@ def run_scenario(scenario, sim, executor, runs=None, seed=0, control_period_us=N
     for i, ep in enumerate(episodes):
         cb = None if progress is None else (lambda k, n, i=i: progress(i, len(episodes), k, n))
         trace = fly(ep, sim, executor, control_period_us, cb, duration)
-        metrics = scenario.evaluate(trace)
+        metrics = scenario.evaluate(trace, duration)
         out.append((ep, trace, metrics))
         if trace.info.get("fault") and stop_on_fault:
             break

@@ -1,7 +1,9 @@
 """`tinyctl demo` / `make demo`: the main job on the default board, end to end.
 
-Today: export the published RAPTOR policy, compile it for the default board's core with verification, and
-check it against the checkpoint's own example sequences. Firmware, flashing and HIL flights join as they land.
+Export the published RAPTOR policy, compile it for the default board's core with verification, check it against
+the checkpoint's own example sequences, then (tinyctl.hil_tests.demo) build the firmware, flash it into QEMU
+through the gdbstub and fly hover and the slow figure eight in the builtin simulator and in RotorPy with the
+firmware in the loop, against the float reference.
 """
 import os
 
@@ -29,4 +31,7 @@ def run(out_dir):
         err = max(float(np.abs(model.rollout(x[:, k])[0] - y[:, k]).max()) for k in range(x.shape[1]))
     console.print(f"checkpoint example: {x.shape[1]} sequences x {x.shape[0]} steps, max |err| {err:.3g} "
                   f"(bar 1e-05): {'ok' if err <= 1e-5 else 'FAILED'}")
-    return 0 if err <= 1e-5 else 1
+    if err > 1e-5:
+        return 1
+    from tinyctl.hil_tests.demo import fly
+    return fly(os.path.join(out_dir, "raptor"), out_dir, console)

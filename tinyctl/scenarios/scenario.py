@@ -41,9 +41,10 @@ class Scenario:
         return [Episode(self, k, seed) for k in range(n)]
 
     # metrics ---------------------------------------------------------------------------------------------
-    def evaluate(self, trace):
-        """Metrics of one flight and its success under this scenario's criterion."""
-        m = M.flight_metrics(trace, self.duration)
+    def evaluate(self, trace, duration=None):
+        """Metrics of one flight and its success under this scenario's criterion (over `duration` seconds, when
+        the flight was planned shorter or longer than the scenario's)."""
+        m = M.flight_metrics(trace, self.duration if duration is None else duration)
         if m["steps"] == 0:
             m["success"] = False
             return m
