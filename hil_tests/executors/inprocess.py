@@ -135,8 +135,9 @@ def sil_executor(model_dir, controller=None, control_period_us=None):
 
 def pil_executor(firmware, model_dir, controller=None, control_period_us=None):
     from tinyctl.firmware import PilRunner
+    from tinyctl.hil_tests.executors.firmware import load_firmware
     spec = controller_spec(model_dir, controller)
-    elf = getattr(firmware, "elf", firmware)
+    elf = load_firmware(firmware).elf
     return ControllerExecutor("pil", PilModel(PilRunner(elf)), spec, control_period_us or spec.training_period_us,
                               {"runs": f"the model's step from {os.path.basename(str(elf))} in unicorn"},
                               cost_unit="instructions")
