@@ -13,6 +13,7 @@ from tinyctl.errors import TinyctlError
 # name -> "module:function"; areas add theirs as they land
 SECTIONS = {
     "compiler": "tinyctl.compiler.bench:run",
+    "firmware": "tinyctl.firmware.bench:run",
     "hil": "tinyctl.hil_tests.bench:run",
 }
 
