@@ -57,9 +57,14 @@ def run(args):
         primary = "port"
     report_io.prepare_output(args.out, args.force)
     names = [primary] + [c for c in (args.compare or "").split(",") if c and c != primary]
+    if args.rate is not None and not 1 <= args.rate <= 10_000:
+        raise TinyctlError(f"--rate {args.rate:g}: give a control rate between 1 and 10000 Hz")
+    period = None if args.rate is None else int(round(1e6 / args.rate))
     executors = {}
     try:
-        first = make_executor(primary, args.model, args.firmware, args.onnx, args.port, args.controller)
+        first = make_executor(primary, args.model, args.firmware, args.onnx, args.port, args.controller, period)
+        if period is not None:
+            first.control_period_us = period   # firmware too: it commits its state by STATE time, not by count
         executors[primary] = first
         for name in names[1:]:
             executors[name] = make_executor(name, args.model, args.firmware, args.onnx, None, args.controller,

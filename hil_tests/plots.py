@@ -33,6 +33,16 @@ def _at_least(limits, span, setter):
         setter(mid - span / 2, mid + span / 2)
 
 
+def _flown(flights):
+    """(executor, trace, line style) of every non-empty flight: the first run of each executor drawn bold, later
+    runs (the other seeds of a recovery sweep) thin and faint."""
+    for name, traces in flights.items():
+        for i, tr in enumerate(traces):
+            if len(tr):
+                yield name, tr, {"color": _color(name), "lw": 1.2 if i == 0 else 0.6, "alpha": 1.0 if i == 0 else 0.5,
+                                 "label": name if i == 0 else None}
+
+
 def trajectory_3d(flights, path, title):
     fig = plt.figure(figsize=(6, 5))
     ax = fig.add_subplot(projection="3d")
@@ -41,14 +51,11 @@ def trajectory_3d(flights, path, title):
         r = ref.reference_position
         ax.plot(r[:, 0], r[:, 1], r[:, 2], "k--", lw=1, label="setpoint")
         ax.scatter(*r[-1], color="k", marker="*", s=60)
-    for name, traces in flights.items():
-        for i, tr in enumerate(traces):
-            if len(tr):
-                p = tr.position
-                ax.plot(p[:, 0], p[:, 1], p[:, 2], color=_color(name), lw=1.2 if i == 0 else 0.6,
-                        alpha=1.0 if i == 0 else 0.5, label=name if i == 0 else None)
-                if tr.crashed:
-                    ax.scatter(*p[-1], color=_color(name), marker="x", s=40)
+    for name, tr, style in _flown(flights):
+        p = tr.position
+        ax.plot(p[:, 0], p[:, 1], p[:, 2], **style)
+        if tr.crashed:
+            ax.scatter(*p[-1], color=style["color"], marker="x", s=40)
     _at_least(ax.get_zlim(), 0.5, ax.set_zlim)
     ax.set_xlabel("x [m]")
     ax.set_ylabel("y [m]")
@@ -67,11 +74,8 @@ def trajectory_top(flights, path, title):
         r = ref.reference_position
         ax.plot(r[:, 0], r[:, 1], "k--", lw=1, label="setpoint")
         ax.scatter(r[-1, 0], r[-1, 1], color="k", marker="*", s=60, zorder=3)
-    for name, traces in flights.items():
-        for i, tr in enumerate(traces):
-            if len(tr):
-                ax.plot(tr.position[:, 0], tr.position[:, 1], color=_color(name), lw=1.2 if i == 0 else 0.6,
-                        alpha=1.0 if i == 0 else 0.5, label=name if i == 0 else None)
+    for _, tr, style in _flown(flights):
+        ax.plot(tr.position[:, 0], tr.position[:, 1], **style)
     ax.set_aspect("equal", adjustable="datalim")
     ax.set_xlabel("x [m]")
     ax.set_ylabel("y [m]")
@@ -85,11 +89,8 @@ def trajectory_top(flights, path, title):
 
 def errors(flights, path, title, hold_tolerance=None):
     fig, ax = plt.subplots(figsize=(7, 3.5))
-    for name, traces in flights.items():
-        for i, tr in enumerate(traces):
-            if len(tr):
-                ax.plot(tr.t, tr.error, color=_color(name), lw=1.0 if i == 0 else 0.5, alpha=1.0 if i == 0 else 0.5,
-                        label=name if i == 0 else None)
+    for _, tr, style in _flown(flights):
+        ax.plot(tr.t, tr.error, **style)
     if hold_tolerance:
         ax.axhline(hold_tolerance, color="k", ls=":", lw=1, label=f"{hold_tolerance:g} m")
     ax.set_xlabel("t [s]")

@@ -67,17 +67,23 @@ def test_killed_qemu_stops_the_flight_with_a_report(hil_firmware):
             ex.session.proc.wait()
         return real_step(state)
     ex.step = step
-    try:
-        t0 = time.monotonic()
-        (_, tr, m), = run_scenario(scenarios.get("hover"), make_sim("builtin"), ex)
-        assert time.monotonic() - t0 < 20
-    finally:
-        ex.close()
+    tr, m = _fly_and_close(ex)
     assert len(tr) == 50 and not m["success"] and not m["completed"]
     fault = tr.info["fault"]
     assert fault["last_good_step"] == 49 and "stopped at step 50" in tr.stop
     assert "exit" in fault["message"] or "closed" in fault["message"]
     assert "QEMU exit code" in fault["last_text"]
+
+
+def _fly_and_close(ex, **kw):
+    """Fly hover with the executor, close it, and check the harness did not hang on it."""
+    try:
+        t0 = time.monotonic()
+        (_, tr, m), = run_scenario(scenarios.get("hover"), make_sim("builtin"), ex, **kw)
+        assert time.monotonic() - t0 < 20
+    finally:
+        ex.close()
+    return tr, m
 
 
 class _Corrupting:
@@ -131,12 +137,7 @@ def test_garbage_forever_is_reported_as_hung(hil_firmware):
     ex = qemu_executor(hil_firmware)
     ex.link.transport = _Corrupting(ex.link.transport, first=20, count=10 ** 6)
     ex.link.retries = 3
-    try:
-        t0 = time.monotonic()
-        (_, tr, m), = run_scenario(scenarios.get("hover"), make_sim("builtin"), ex)
-        assert time.monotonic() - t0 < 20
-    finally:
-        ex.close()
+    tr, _ = _fly_and_close(ex)
     assert len(tr) == 19 and tr.info["fault"]["last_good_step"] == 18
     assert "did not answer STATE" in tr.stop
 

@@ -160,7 +160,8 @@ def run_train_dynamics(args):
 
 
 # demo ------------------------------------------------------------------------------------------------------
-@verb("demo", "the main job on the default board: export, compile and verify the RAPTOR policy")
+@verb("demo", "the main job on the default board: export, compile and verify the RAPTOR policy, build its firmware, "
+              "flash it into QEMU and fly it in closed loop")
 def _demo(p):
     p.add_argument("-o", "--out", default="build/demo", help="working directory (default build/demo)")
     p.set_defaults(run=run_demo)
@@ -186,6 +187,7 @@ def _hil(p):
     p.add_argument("--runs", type=int, help="number of seeded runs (default: the scenario's)")
     p.add_argument("--seed", type=int, default=0, help="seed of the runs (default 0)")
     p.add_argument("--duration", type=float, help="fly this many seconds instead of the scenario's duration")
+    p.add_argument("--rate", type=float, help="control rate in Hz (default: the firmware's, else the training rate)")
     p.add_argument("-o", "--out", required=True, help="report directory (report.md, report.json, plots)")
     p.add_argument("--force", action="store_true", help="replace an output directory that is not a HIL report")
     p.set_defaults(run=run_hil)
