@@ -6,7 +6,6 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
 
 COLORS = {"reference": "#1f77b4", "sil": "#2ca02c", "pil": "#9467bd", "qemu": "#d62728", "port": "#ff7f0e",
           "se3": "#7f7f7f"}

@@ -1,8 +1,6 @@
 """The builtin quadrotor of the shared core (tinyctl.plants), already in the project's conventions."""
 import math
 
-import numpy as np
-
 from tinyctl import plants
 from tinyctl.hil_tests.sims.base import FlightState
 

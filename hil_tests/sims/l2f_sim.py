@@ -32,7 +32,10 @@ class L2FSim:
         L = self.l2f
         self.device, self.rng, self.env = L.Device(), L.Rng(), L.Environment()
         self.params = L.Parameters()
-        L.initialize_environment(self.device, self.env, self.params)
+        try:
+            L.initialize_environment(self.device, self.env)
+        except TypeError:                       # some 2.0.x releases also take the parameters
+            L.initialize_environment(self.device, self.env, self.params)
         L.initialize_rng(self.device, self.rng, 0)
         L.initial_parameters(self.device, self.env, self.params)
         self.nominal_json = L.parameters_to_json(self.device, self.env, self.params)
@@ -45,12 +48,14 @@ class L2FSim:
                                  "fly it in builtin or rotorpy")
         params = json.loads(self.nominal_json)
         scale = episode.scenario.mass_scale
+        L.initial_parameters(self.device, self.env, self.params)
         if scale != 1.0:
+            # only through JSON, which L2F prints with 6 decimals: the inertia loses digits (9.4e-6 -> 9e-6)
             dyn = params["dynamics"]
             dyn["mass"] *= scale
             dyn["J"] = [[v * scale for v in row] for row in dyn["J"]]
             dyn["J_inv"] = [[v / scale for v in row] for row in dyn["J_inv"]]
-        L.parameters_from_json(self.device, self.env, json.dumps(params), self.params)
+            L.parameters_from_json(self.device, self.env, json.dumps(params), self.params)
         L.initial_state(self.device, self.env, self.params, self.state)
         ic = episode.initial
         self.state.position = list(ic.position)
