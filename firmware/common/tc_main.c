@@ -53,14 +53,25 @@ static void answer(uint8_t type, uint8_t seq, uint8_t request_type, uint16_t len
     }
 }
 
+static uint16_t append(uint8_t *at, uint16_t n, const char *text)
+{
+    while (*text && n < TC_LINK_MAX_PAYLOAD - TC_ERROR_FIXED_SIZE)
+        at[n++] = (uint8_t)*text++;
+    return n;
+}
+
+/* An ERROR with its code's text; a latched failsafe also says what latched it. */
 static void send_error(uint8_t seq, uint8_t code, uint8_t about)
 {
     uint8_t *p = tx + TC_LINK_HEADER_SIZE;
-    const char *text = tc_error_text(code);
-    uint16_t n = (uint16_t)strlen(text);
+    uint16_t n = append(p + TC_ERROR_FIXED_SIZE, 0, tc_error_text(code));
+    if (code == TC_ERR_FAILSAFE_LATCHED && controller.failsafe) {
+        n = append(p + TC_ERROR_FIXED_SIZE, n, " (");
+        n = append(p + TC_ERROR_FIXED_SIZE, n, tc_error_text(controller.failsafe));
+        n = append(p + TC_ERROR_FIXED_SIZE, n, ")");
+    }
     p[TC_ERROR_CODE_OFFSET] = code;
     p[TC_ERROR_ABOUT_OFFSET] = about;
-    memcpy(p + TC_ERROR_FIXED_SIZE, text, n);
     send(TC_MSG_ERROR, seq, (uint16_t)(TC_ERROR_FIXED_SIZE + n));
 }
 

@@ -85,7 +85,9 @@ def test_no_state_within_the_timeout(board, session):
         link.poll(0.05)
     errors = link.errors_since(seen)
     assert [(e.name, e.seq) for e in errors] == [("TIMEOUT", 0)]   # once, unsolicited
-    assert_safe(link.step(hover(2000)), "FAILSAFE_LATCHED")
+    latched = link.step(hover(2000))
+    assert_safe(latched, "FAILSAFE_LATCHED")
+    assert "(no STATE within the failsafe timeout" in latched.errors[0].text    # says what latched it
     link.reset()
     assert not link.step(hover(0)).failsafe
 
