@@ -107,7 +107,7 @@ def write_generated(gen, board, desc, spec, mode, manifest, timeout_us):
             f.write(text)
 
 
-def compile_command(board, desc, gen, model_dir, manifest, elf, opt):
+def compile_command(board, desc, gen, model_dir, manifest, elf, opt, sanitize=False):
     target = boards.target(board.target)
     sources = [os.path.join(FIRMWARE_DIR, s) for s in COMMON_SOURCES + tuple(desc["sources"])]
     if manifest:
@@ -115,7 +115,9 @@ def compile_command(board, desc, gen, model_dir, manifest, elf, opt):
     includes = [gen] + [os.path.join(FIRMWARE_DIR, d) for d in INCLUDE_DIRS] + ([model_dir] if manifest else [])
     if board.target == "host":
         from tinyctl.runtime.hostbuild import host_compiler
-        return [host_compiler(), *STRICT, opt, *[f"-I{d}" for d in includes], *sources, "-o", elf, "-lm"]
+        from tinyctl.runtime.hostbuild import SANITIZERS
+        return [host_compiler(), *STRICT, opt, *(SANITIZERS if sanitize else ()), *[f"-I{d}" for d in includes],
+                *sources, "-o", elf, "-lm"]
     if shutil.which(target.cc) is None:
         raise TinyctlError(f"no {target.cc} on PATH: install gcc-arm-none-eabi and libnewlib-arm-none-eabi "
                            "(scripts/setup.sh does)")
@@ -140,10 +142,13 @@ def _link_failure(stderr, board, name):
 
 
 def build(model_dir=None, board=boards.DEFAULT_BOARD, out_dir=None, mode="policy", controller="raptor",
-          opt="-O2", timeout_ms=None, force=False):
-    """Build the firmware; returns a Firmware. out_dir is replaced only when the build succeeded."""
+          opt="-O2", timeout_ms=None, force=False, sanitize=False):
+    """Build the firmware; returns a Firmware. out_dir is replaced only when the build succeeded.
+    sanitize (host board only): AddressSanitizer and UndefinedBehaviorSanitizer, for fuzzing the link."""
     b = boards.board(board)
     desc = board_description(b.name)
+    if sanitize and b.name != "host":
+        raise TinyctlError("sanitizers run on the host board only (--board host)")
     if mode not in MODES:
         raise TinyctlError(f"unknown mode '{mode}': choose one of {', '.join(MODES)}")
     spec = spec_by_name(controller)
@@ -162,7 +167,7 @@ def build(model_dir=None, board=boards.DEFAULT_BOARD, out_dir=None, mode="policy
         gen = os.path.join(stage, "gen")
         write_generated(gen, b, desc, spec, mode, manifest, timeout_us)
         elf = os.path.join(stage, "firmware.elf")
-        cmd = compile_command(b, desc, gen, model_dir, manifest, elf, opt)
+        cmd = compile_command(b, desc, gen, model_dir, manifest, elf, opt, sanitize)
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode:
             _link_failure(proc.stderr, b, manifest["name"] if manifest else "none")
