@@ -340,8 +340,11 @@ def solve(model, s, p, u0=None):
 def _line_search(model, s, p, u, j, dv, predicted):
     """Backtracking on J along the step: accept a sufficient share of the decrease the model predicted."""
     alpha = 1.0
+    lo, hi = _box(s)
     for _ in range(s.max_backtracks + 1):
         trial = u + alpha * dv
+        if s.constraints == "projection":  # u + (P(u + d) - u) may round off the box
+            trial = np.clip(trial, lo, hi)
         c = cost(model, s, p, trial)
         if c <= j - s.armijo * alpha * predicted:
             return trial

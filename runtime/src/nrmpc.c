@@ -393,8 +393,11 @@ static int line_search(const tc_nrmpc_settings_t *set, const tc_nrmpc_problem_t 
 {
     float alpha = 1.0f;
     for (int t = 0; t <= set->max_backtracks; ++t, alpha *= 0.5f) {
-        for (int a = 0; a < NV; ++a)
+        for (int a = 0; a < NV; ++a) {
             w->trial[a] = u[a] + alpha * w->dv[a];
+            if (set->constraints == TC_NRMPC_PROJECTION)  /* u + (P(u + d) - u) may round off the box */
+                w->trial[a] = clampf(w->trial[a], lower(a, set), upper(a, set));
+        }
         const float c = cost_at(set, prob, w->trial, w);
         if (c <= cost - set->armijo * alpha * predicted)
             return 1;
