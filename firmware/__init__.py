@@ -19,8 +19,10 @@ The Python API (stable; the HIL harness drives firmware through it):
         s.link.reset()                          # controller reset; returns the HELLO that answers it
         s.instructions(act.cost)                # QemuSession(icount=True): SysTick ticks -> instructions
 
-    QemuSession(fw, icount=False, via_gdb=False)   # via_gdb: start with empty flash, flash over the gdbstub
+    QemuSession(fw, icount=False, via_gdb=False)   # via_gdb: start with empty flash, flash over the gdbstub;
+                                                   # .instructions(cost) under icount; .proc is QEMU
     HostSession(fw)                                # the same firmware sources as a native process on stdio
+    build(..., board="host", sanitize=True)        # the host board under ASan/UBSan
 
     flash(fw.elf, board, gdb="HOST:PORT")      # M packets, read-back verification, reset: FlashReport
     flash(fw.elf, board)                       # starts QEMU with an empty flash, flashes, waits for HELLO
@@ -30,10 +32,14 @@ The Python API (stable; the HIL harness drives firmware through it):
     out, state, instructions = pil.step(x, state)
     outs, state, instructions = pil.rollout(xs)   # instructions per step, exact
 
-Link behaviour (contract 2, tinyctl.link_protocol): every request waits `timeout` seconds for its reply, is
+Link behaviour (contract 2, tinyctl.link_protocol): every request waits `timeout` seconds (0.2) for its reply, is
 resent with the same seq after a corrupt or missing reply or an ERROR asking for it (the firmware answers a
-repeat with its cached reply, so `Action.step` does not advance), and after `retries` resends the firmware is
-reported hung: FirmwareHung (a TinyctlError) with `.last_text`, the last text it printed.
+repeat with its cached reply, so `Action.step` does not advance), and after `retries` (25) resends the firmware is
+reported hung: FirmwareHung (a TinyctlError) with `.last_text`, the last text it printed. Frames the firmware sends
+on its own (seq 0: the boot HELLO, a timeout ERROR) land in `link.events`; `link.errors_since(n)` lists the ERRORs.
+The firmware's failsafe timeout (500 ms by default, `build(timeout_ms=...)`) runs on the board's clock, which under
+QEMU follows the host's: a host that pauses longer than that between STATEs trips it (a latched failsafe's ERROR
+names its cause; RESET clears it).
 """
 
 from tinyctl.firmware.build import Firmware, build

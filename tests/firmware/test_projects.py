@@ -61,6 +61,7 @@ def test_offline_pio_run_builds_and_the_result_runs_in_qemu(project):
     assert np.all(np.abs(got - y[:50, 0]) <= 1e-5 + 1e-5 * np.abs(y[:50, 0]))
 
 
+@pytest.mark.hostc
 def test_crazyflie_app_compiles_for_the_m4f(raptor_compiled, tmp_path):
     app = write_app(raptor_compiled.directory, str(tmp_path / "app"))
     root = app.directory
@@ -82,6 +83,7 @@ def test_crazyflie_app_compiles_for_the_m4f(raptor_compiled, tmp_path):
     assert " U tc_controller_state\n" in syms and " U raptor_step\n" in syms
 
 
+@pytest.mark.hostc
 def test_crazyflie_app_refuses_another_core(raptor_m7, tmp_path):
     with pytest.raises(TinyctlError, match="Crazyflie's STM32F405 is a Cortex-M4F"):
         write_app(raptor_m7.directory, str(tmp_path / "app"))
