@@ -14,6 +14,7 @@ the compiler turns into model state are fed through the state vector. Cases outs
     python -m tinyctl.compiler.conformance -o docs/conformance.md
 """
 import argparse
+import functools
 import os
 import re
 import shutil
@@ -73,14 +74,16 @@ def is_supported(op_type):
 def select(pattern=None, backend=True, own=True):
     """The cases to run, in a fixed order: the backend node tests of supported ops (and the expansions built
     only from supported ops), then tinyctl's own cases (conformance_cases)."""
-    cases = backend_cases() if backend else []
+    cases = list(backend_cases()) if backend else []
     if own:
         from tinyctl.compiler.conformance_cases import own_cases
         cases += [Case(t.name, family, "tinyctl", t) for family, tests in own_cases().items() for t in tests]
     return [c for c in cases if not pattern or re.search(pattern, c.name)]
 
 
+@functools.lru_cache(maxsize=1)
 def backend_cases():
+    """The backend cases of supported ops, once per process (rebuilding the suite takes seconds)."""
     from onnx.backend.test.case.node import collect_testcases
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the suite's own generators overflow casts on purpose
@@ -98,7 +101,7 @@ def backend_cases():
             cases.append(Case(t.name, op, "expanded" if expanded else "node", t))
         elif expanded and body and all(is_supported(o) for o in body):
             cases.append(Case(t.name, op or base[len("test_"):], "expanded", t))
-    return cases
+    return tuple(cases)
 
 
 def _const_positions(op_type):
@@ -196,8 +199,8 @@ def _c_name(case_name):
     return name if name[:1].isalpha() else f"m_{name}"
 
 
-def run_case(case, workdir, sanitize=False):
-    """Compile, build and run one case; returns its Result."""
+def run_case(case, workdir, sanitize=False, verify=False):
+    """Compile (with verify: and check against onnxruntime on random inputs too), build and run one case."""
     from tinyctl.compiler import compile_model
     start = time.monotonic()
     result = Result(case.name, case.op, case.kind, "fail")
@@ -217,7 +220,7 @@ def run_case(case, workdir, sanitize=False):
     name = _c_name(case.name)
     out_dir = os.path.join(workdir, name)
     try:
-        compiled = compile_model(model, out_dir, name=name, target="host", on_pass=at_pass)
+        compiled = compile_model(model, out_dir, name=name, target="host", on_pass=at_pass, verify=verify)
     except CompileError as e:
         for pattern, reason in REFUSALS:
             if pattern.search(str(e)):
@@ -292,13 +295,13 @@ def _run_c(compiled, feeds, states, out_dir, sanitize):
     return got
 
 
-def run(cases, jobs=None, sanitize=False, progress=None):
+def run(cases, jobs=None, sanitize=False, verify=False, progress=None):
     """Run cases in parallel (the gcc builds overlap); returns Results in the order of cases."""
     jobs = jobs or os.cpu_count() or 2
     workdir = tempfile.mkdtemp(prefix="tinyctl-conformance-")
     try:
         with ThreadPoolExecutor(max_workers=jobs) as pool:
-            futures = [pool.submit(run_case, c, workdir, sanitize) for c in cases]
+            futures = [pool.submit(run_case, c, workdir, sanitize, verify) for c in cases]
             results = []
             for f in futures:
                 results.append(f.result())
@@ -307,6 +310,30 @@ def run(cases, jobs=None, sanitize=False, progress=None):
         return results
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def representative(cases):
+    """The first runnable backend case of each supported op; for an op with none (Cast has no float32 case in
+    the suite), the first of tinyctl's own cases that uses it."""
+    chosen, covered = [], set()
+    for case in cases:
+        if case.kind == "node" and case.op not in covered and _runnable(case):
+            covered.add(case.op)
+            chosen.append(case)
+    for case in cases:
+        uses = {n.op_type for n in case.test.model.graph.node}
+        if case.kind == "tinyctl" and uses & (set(ops.supported_ops()) - covered) and _runnable(case):
+            covered |= uses
+            chosen.append(case)
+    return chosen
+
+
+def _runnable(case):
+    try:
+        prepare(case)
+    except Skip:
+        return False
+    return True
 
 
 # the listing ----------------------------------------------------------------------------------------------
@@ -342,7 +369,9 @@ def listing(results):
         "data's values; initial states the compiler turns into model state are fed through the state vector. "
         "`expanded` cases are function ops written out as ONNX ops. tinyctl's own cases "
         "(`compiler/conformance_cases.py`) cover what the backend suite lacks; their expected outputs come from "
-        "onnx's reference implementation, and the tests check those against onnxruntime.",
+        "onnx's reference implementation, and the tests check those against onnxruntime (for the RNN attributes "
+        "onnx's reference ignores, clip and activations, they come from onnxruntime). Recurrent state carried "
+        "over many steps is tested against PyTorch in `tests/conformance/test_torch_recurrent.py`.",
         "",
         f"**{total['pass']} pass, {total['skip']} skipped, {total['fail']} fail** of {len(results)} cases.",
         "",

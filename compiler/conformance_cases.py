@@ -3,8 +3,9 @@
 Families: Gemm with transposes, alpha/beta and every broadcast of C; broadcasting of every binary op; the step
 functions of YANN-style networks (comparisons, Cast, Where) and a whole YANN; Slice with negative steps; Split
 variants; Gather on several axes; GRU with linear_before_reset=1 and LSTM with their initial states as inputs.
-Expected outputs come from onnx's reference implementation (the one that produced the backend data); the tests
-check them against onnxruntime too. Inputs are seeded, so the cases are the same on every run.
+Expected outputs come from onnx's reference implementation (the one that produced the backend data) and the tests
+check them against onnxruntime too; for the RNN attributes onnx.reference ignores (clip, activations) they come
+from onnxruntime. Inputs are seeded, so the cases are the same on every run.
 """
 import zlib
 from dataclasses import dataclass
@@ -21,10 +22,11 @@ _COMPARISONS = {"Greater", "GreaterOrEqual", "Less", "LessOrEqual"}
 
 @dataclass
 class OwnTest:
-    """The fields of onnx's backend TestCase that the conformance runner reads."""
+    """The fields of onnx's backend TestCase that the conformance runner reads, and where the data came from."""
     name: str
     model: onnx.ModelProto
     data_sets: list
+    reference: str = "onnx"        # "onnx" (onnx.reference) or "onnxruntime" (for what onnx.reference ignores)
 
 
 class _Builder:
@@ -52,8 +54,7 @@ class _Builder:
     def output(self, *names):
         self.outputs.extend(names)
 
-    def build(self):
-        from onnx.reference import ReferenceEvaluator
+    def build(self, reference="onnx"):
         outs = [helper.make_tensor_value_info(n, TensorProto.UNDEFINED, None) for n in self.outputs]
         graph = helper.make_graph(self.nodes, self.name, self.inputs, outs, self.inits)
         model = helper.make_model(graph, producer_name="tinyctl conformance",
@@ -62,8 +63,14 @@ class _Builder:
         model = onnx.shape_inference.infer_shapes(model, strict_mode=True)
         onnx.checker.check_model(model, full_check=True)
         feeds = {vi.name: v for vi, v in zip(self.inputs, self.values)}
-        expected = ReferenceEvaluator(model).run(None, feeds)
-        return OwnTest(self.name, model, [(list(self.values), [np.asarray(v) for v in expected])])
+        if reference == "onnx":
+            from onnx.reference import ReferenceEvaluator
+            expected = ReferenceEvaluator(model).run(None, feeds)
+        else:
+            import onnxruntime as ort
+            session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+            expected = session.run(None, feeds)
+        return OwnTest(self.name, model, [(list(self.values), [np.asarray(v) for v in expected])], reference)
 
 
 # Gemm -------------------------------------------------------------------------------------------------------
@@ -279,7 +286,7 @@ def gather_cases():
 
 
 # GRU and LSTM with their states as inputs ---------------------------------------------------------------
-def _recurrent(name, op, seq=1, batch=1, n_in=4, hid=6, lbr=None, state="input"):
+def _recurrent(name, op, seq=1, batch=1, n_in=4, hid=6, lbr=None, state="input", peepholes=False, **attrs):
     b = _Builder(name)
     gates = 3 if op == "GRU" else 4
     s_w = 1 / np.sqrt(hid)
@@ -290,11 +297,14 @@ def _recurrent(name, op, seq=1, batch=1, n_in=4, hid=6, lbr=None, state="input")
     for s in ("initial_h", "initial_c")[:1 if op == "GRU" else 2]:
         value = (0.5 * b.rng.standard_normal((1, batch, hid))).astype(np.float32)
         ins.append(b.input(s, value=value) if state == "input" else b.const(s, value))
+    if peepholes:
+        ins.append(b.const("P", (0.3 * b.rng.standard_normal((1, 3 * hid))).astype(np.float32)))
     outs = ["Y", "Y_h"] + (["Y_c"] if op == "LSTM" else [])
-    attrs = {"hidden_size": hid} | ({"linear_before_reset": lbr} if lbr is not None else {})
+    attrs = {"hidden_size": hid, **attrs} | ({"linear_before_reset": lbr} if lbr is not None else {})
     b.node(op, ins, outs, **attrs)
     b.output(*outs)
-    return b.build()
+    # onnx.reference ignores clip and the activation attributes; onnxruntime honours them
+    return b.build("onnxruntime" if {"clip", "activations"} & set(attrs) else "onnx")
 
 
 def recurrent_cases():
@@ -306,6 +316,21 @@ def recurrent_cases():
         _recurrent("lstm_initial_h_c", "LSTM"),
         _recurrent("lstm_initial_h_c_seq4_batch3", "LSTM", seq=4, batch=3),
         _recurrent("lstm_initial_h_c_initializer", "LSTM", state="initializer"),
+        _recurrent("lstm_peepholes_initial_h_c", "LSTM", seq=3, batch=2, peepholes=True),
+        # clip and activations (onnxruntime's data)
+        _recurrent("gru_lbr0_clip", "GRU", seq=3, batch=2, lbr=0, clip=0.5),
+        _recurrent("gru_lbr1_clip", "GRU", seq=3, batch=2, lbr=1, clip=0.5),
+        _recurrent("gru_hardsigmoid_relu", "GRU", seq=3, batch=2, activations=["HardSigmoid", "Relu"],
+                   activation_alpha=[0.3], activation_beta=[0.4]),
+        _recurrent("gru_lbr1_sigmoid_leakyrelu", "GRU", seq=3, batch=2, lbr=1, activations=["Sigmoid", "LeakyRelu"],
+                   activation_alpha=[0.1]),
+        _recurrent("gru_sigmoid_elu", "GRU", seq=3, batch=2, activations=["Sigmoid", "Elu"], activation_alpha=[0.5]),
+        _recurrent("gru_sigmoid_softplus", "GRU", seq=3, batch=2, activations=["Sigmoid", "Softplus"]),
+        _recurrent("lstm_clip", "LSTM", seq=3, batch=2, clip=0.4, peepholes=True),
+        _recurrent("lstm_sigmoid_tanh_relu", "LSTM", seq=3, batch=2, activations=["Sigmoid", "Tanh", "Relu"]),
+        _recurrent("lstm_hardsigmoid_leakyrelu_tanh", "LSTM", seq=3, batch=2, peepholes=True,
+                   activations=["HardSigmoid", "LeakyRelu", "Tanh"], activation_alpha=[0.25, 0.2],
+                   activation_beta=[0.45]),
     ]
 
 

@@ -31,6 +31,17 @@ def test_backend_cases_of_op_pass(op, conformance_results):
         assert passed, f"no backend node test of {op} ran"
 
 
+def test_every_supported_op_compiles_and_verifies():
+    """One case per op through `compile_model(..., verify=True)`: the host C against onnxruntime on random
+    inputs and states, besides the case's own data."""
+    subset = conformance.representative(conformance.select())
+    used = {n.op_type for c in subset for n in c.test.model.graph.node}
+    assert used >= set(supported_ops())
+    results = conformance.run(subset, verify=True)
+    bad = [f"{r.name}: {r.reason}" for r in results if r.status != "pass"]
+    assert not bad, "\n".join(bad)
+
+
 def test_function_bodies_made_of_supported_ops_pass(conformance_results):
     composite = [r for r in conformance_results.values() if r.kind == "expanded" and r.op not in supported_ops()]
     assert {r.op for r in composite if r.status == "pass"} >= {"HardSwish", "Mish"}

@@ -24,6 +24,8 @@ def test_expected_outputs_agree_with_onnxruntime(family):
     options = ort.SessionOptions()
     options.log_severity_level = 3
     for test in FAMILIES[family]():
+        if test.reference != "onnx":
+            continue  # its data is onnxruntime's already (attributes onnx.reference ignores)
         session = ort.InferenceSession(test.model.SerializeToString(), options, providers=["CPUExecutionProvider"])
         inputs, expected = test.data_sets[0]
         got = session.run(None, {vi.name: v for vi, v in zip(test.model.graph.input, inputs)})
