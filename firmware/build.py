@@ -20,7 +20,8 @@ from tinyctl.firmware.size import format_report, size_report
 
 FIRMWARE_DIR = os.path.dirname(os.path.abspath(__file__))
 BUILD_FILE = "firmware.json"
-MODES = ("policy", "passthrough")
+MODES = ("policy", "passthrough", "mpc")
+MPC_SOURCES = ("common/tc_mpc.c",)   # mode mpc: the controller, and the solver from the runtime
 STRICT = ("-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic")
 COMMON_SOURCES = ("common/tc_main.c", "common/tc_link.c", "common/tc_controller.c", "common/tc_observation.c",
                   "common/tc_text.c")
@@ -42,6 +43,7 @@ class Firmware:
     sizes: dict = field(default_factory=dict)
     size: dict = field(default_factory=dict)
     command: list = field(default_factory=list)
+    mpc: dict = field(default_factory=dict)      # mode mpc: the solver's settings
 
     @property
     def elf(self):
@@ -91,28 +93,37 @@ def check_model(manifest, board, spec, mode):
                 f"{board.ram_size:,} B; make the model smaller or choose a larger board")
 
 
-def write_generated(gen, board, desc, spec, mode, manifest, timeout_us):
+def write_generated(gen, board, desc, spec, mode, manifest, timeout_us, mpc=None):
     files = {
         "tc_link_protocol.h": codegen.link_header(),
         "tc_controller_config.h": codegen.controller_config(spec, mode, timeout_us),
         "tc_model.h": codegen.model_glue(manifest),
         "tc_board_config.h": codegen.board_config(board, desc, f"firmware/boards/{board.name}"),
     }
+    stack = STACK_BASE_BYTES + (manifest["memory"]["arena_bytes"] if manifest else 0)
+    if mpc is not None:
+        from tinyctl.firmware.codegen.mpc import mpc_config
+        files.update(mpc_config(manifest, mpc))
+        stack += manifest["jacobian"]["tangent_arena_bytes"] + 1024   # the Jacobian's tangents, the solver's frames
     if board.flash_size:
-        arena = manifest["memory"]["arena_bytes"] if manifest else 0
-        files["memory.ld"] = codegen.memory_ld(board, (STACK_BASE_BYTES + arena + 7) // 8 * 8)
+        files["memory.ld"] = codegen.memory_ld(board, (stack + 7) // 8 * 8)
     os.makedirs(gen, exist_ok=True)
     for name, text in files.items():
         with open(os.path.join(gen, name), "w") as f:
             f.write(text)
 
 
-def compile_command(board, desc, gen, model_dir, manifest, elf, opt, sanitize=False):
+def compile_command(board, desc, gen, model_dir, manifest, elf, opt, sanitize=False, mpc=False):
     target = boards.target(board.target)
     sources = [os.path.join(FIRMWARE_DIR, s) for s in COMMON_SOURCES + tuple(desc["sources"])]
     if manifest:
         sources.append(os.path.join(model_dir, f"{manifest['name']}.c"))
     includes = [gen] + [os.path.join(FIRMWARE_DIR, d) for d in INCLUDE_DIRS] + ([model_dir] if manifest else [])
+    if mpc:
+        from tinyctl.runtime import INCLUDE_DIR
+        from tinyctl.runtime.nrmpc_host import SOLVER_SOURCE
+        sources += [os.path.join(FIRMWARE_DIR, s) for s in MPC_SOURCES] + [SOLVER_SOURCE]
+        includes.append(INCLUDE_DIR)
     if board.target == "host":
         from tinyctl.runtime.hostbuild import host_compiler
         from tinyctl.runtime.hostbuild import SANITIZERS
@@ -142,9 +153,10 @@ def _link_failure(stderr, board, name):
 
 
 def build(model_dir=None, board=boards.DEFAULT_BOARD, out_dir=None, mode="policy", controller="raptor",
-          opt="-O2", timeout_ms=None, force=False, sanitize=False):
+          opt="-O2", timeout_ms=None, force=False, sanitize=False, mpc=None):
     """Build the firmware; returns a Firmware. out_dir is replaced only when the build succeeded.
-    sanitize (host board only): AddressSanitizer and UndefinedBehaviorSanitizer, for fuzzing the link."""
+    sanitize (host board only): AddressSanitizer and UndefinedBehaviorSanitizer, for fuzzing the link.
+    mpc (mode mpc): the solver's settings (MpcSettings, a dict, or a JSON file such as a dynamics.json)."""
     b = boards.board(board)
     desc = board_description(b.name)
     if sanitize and b.name != "host":
@@ -153,8 +165,18 @@ def build(model_dir=None, board=boards.DEFAULT_BOARD, out_dir=None, mode="policy
         raise TinyctlError(f"unknown mode '{mode}': choose one of {', '.join(MODES)}")
     spec = spec_by_name(controller)
     manifest = manifest_io.read(model_dir) if model_dir else None
-    if manifest is None and mode == "policy":
-        raise TinyctlError("mode policy needs a compiled model: pass --model DIR (from `tinyctl compile`)")
+    if manifest is None and mode in ("policy", "mpc"):
+        raise TinyctlError(f"mode {mode} needs a compiled model: pass --model DIR (from `tinyctl compile`)")
+    settings = None
+    if mode == "mpc":
+        from tinyctl.firmware.codegen.mpc import load_settings
+        if mpc is None:
+            raise TinyctlError("mode mpc needs the solver's settings: pass --mpc FILE (the dynamics.json of "
+                               "`tinyctl train dynamics`, or a JSON of MPC settings)")
+        settings = load_settings(mpc)
+        if manifest is not None:
+            from tinyctl.runtime.nrmpc_host import model_sizes
+            model_sizes(manifest, settings)   # a dynamics model compiled with --jacobian, sizes that agree
     if manifest:
         check_model(manifest, b, spec, mode)
         model_dir = os.path.abspath(model_dir)
@@ -165,9 +187,9 @@ def build(model_dir=None, board=boards.DEFAULT_BOARD, out_dir=None, mode="policy
         raise TinyctlError("the failsafe timeout must be positive")
     with staged(out_dir, BUILD_FILE, force, "firmware") as stage:
         gen = os.path.join(stage, "gen")
-        write_generated(gen, b, desc, spec, mode, manifest, timeout_us)
+        write_generated(gen, b, desc, spec, mode, manifest, timeout_us, settings)
         elf = os.path.join(stage, "firmware.elf")
-        cmd = compile_command(b, desc, gen, model_dir, manifest, elf, opt, sanitize)
+        cmd = compile_command(b, desc, gen, model_dir, manifest, elf, opt, sanitize, mpc=settings is not None)
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode:
             _link_failure(proc.stderr, b, manifest["name"] if manifest else "none")
@@ -175,7 +197,8 @@ def build(model_dir=None, board=boards.DEFAULT_BOARD, out_dir=None, mode="policy
         fw = Firmware(directory=os.path.abspath(out_dir), board=b.name, mode=mode, controller=spec.name,
                       model=manifest["name"] if manifest else "", sha256=manifest["model"]["sha256"] if manifest else "",
                       target=b.target, sizes=manifest["sizes"] if manifest else {}, size=report,
-                      command=[os.path.basename(c) if os.path.isabs(c) else c for c in cmd[:1]])
+                      command=[os.path.basename(c) if os.path.isabs(c) else c for c in cmd[:1]],
+                      mpc=settings.to_dict() if settings else {})
         info = {k: v for k, v in fw.__dict__.items() if k != "directory"}
         with open(os.path.join(stage, BUILD_FILE), "w") as f:
             json.dump(info, f, indent=2, sort_keys=True)

@@ -34,7 +34,7 @@ def build_command(args):
     board = args.board or boards.DEFAULT_BOARD
     with console.status(f"building firmware for {board}"):
         fw = build(args.model, board=board, out_dir=args.out, mode=args.mode, controller=args.controller,
-                   opt=args.opt, timeout_ms=args.timeout_ms, force=args.force)
+                   opt=args.opt, timeout_ms=args.timeout_ms, force=args.force, mpc=getattr(args, "mpc", None))
     console.print(format_report(fw.size, fw.board), highlight=False)
     console.print(f"wrote {os.path.join(args.out, 'firmware.elf')} ({fw.mode} mode, controller {fw.controller}"
                   + (f", model {fw.model}" if fw.model else "") + ")")

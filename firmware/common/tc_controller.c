@@ -28,6 +28,9 @@ void tc_controller_reset(tc_controller_t *c)
     c->next = c->committed;
 #endif
     memcpy(c->previous_action, tc_previous_action_reset, sizeof c->previous_action);
+#if TC_MODE == TC_MODE_MPC
+    tc_mpc_reset();
+#endif
 }
 
 void tc_controller_failsafe(tc_controller_t *c, uint8_t error, tc_result_t *r)
@@ -111,8 +114,14 @@ void tc_controller_state(tc_controller_t *c, const tc_state_t *s, tc_result_t *r
     r->flags = 0;
     r->error = 0;
     r->cost = 0;
+    r->iterations = 0;
+    r->status = 0;
 #if TC_MODE == TC_MODE_POLICY
     policy_state(c, s, r);
+#elif TC_MODE == TC_MODE_MPC
+    r->error = TC_ERR_UNSUPPORTED;   /* the MPC takes PLANT frames */
+    (void)c;
+    (void)s;
 #else
     echo(s->position, 19, TC_ACTION_FLAG_ECHO, r);
     (void)c;
@@ -125,7 +134,9 @@ void tc_controller_observation(tc_controller_t *c, const float *in, uint16_t cou
     r->flags = 0;
     r->error = 0;
     r->cost = 0;
-#if TC_MODE == TC_MODE_POLICY
+    r->iterations = 0;
+    r->status = 0;
+#if TC_MODE == TC_MODE_POLICY || TC_MODE == TC_MODE_MPC
     {
         float out[TC_MODEL_OUT_SIZE];
         uint32_t begin;

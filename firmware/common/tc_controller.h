@@ -36,11 +36,18 @@ typedef struct {
     uint8_t flags;                       /* TC_ACTION_FLAG_* */
     uint8_t error;                       /* TC_ERR_* to report before the ACTION, or 0 */
     uint32_t cost;                       /* the model step, in the board's cost unit */
+    uint16_t iterations;                 /* mode mpc: the solver's iterations and status (0 otherwise) */
+    uint8_t status;
 } tc_result_t;
 
 void tc_controller_reset(tc_controller_t *c);
 void tc_controller_state(tc_controller_t *c, const tc_state_t *s, tc_result_t *r);
 void tc_controller_observation(tc_controller_t *c, const float *in, uint16_t count, int commit, tc_result_t *r);
+/* Mode mpc (tc_mpc.c): a PLANT frame's state and reference -> the solver -> the plant's inputs. */
+void tc_controller_plant(tc_controller_t *c, uint64_t time_us, const float *state, uint16_t state_size,
+                         const float *reference, uint16_t reference_size, tc_result_t *r);
+void tc_mpc_reset(void);
+
 /* Latch the failsafe with `error` (e.g. TC_ERR_TIMEOUT) and fill r with the safe output. */
 void tc_controller_failsafe(tc_controller_t *c, uint8_t error, tc_result_t *r);
 

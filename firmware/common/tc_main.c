@@ -104,8 +104,8 @@ static void send_action(uint8_t seq, uint8_t request_type, uint32_t cost_total)
     put_u32(p + TC_ACTION_STEP_OFFSET, controller.steps);
     put_u32(p + TC_ACTION_COST_OFFSET, result.cost);
     put_u32(p + TC_ACTION_COST_TOTAL_OFFSET, cost_total);
-    put_u16(p + TC_ACTION_ITERATIONS_OFFSET, 0);
-    p[TC_ACTION_STATUS_OFFSET] = 0;
+    put_u16(p + TC_ACTION_ITERATIONS_OFFSET, result.iterations);
+    p[TC_ACTION_STATUS_OFFSET] = result.status;
     p[TC_ACTION_FLAGS_OFFSET] = result.flags;
     memcpy(p + TC_ACTION_FIXED_SIZE, result.values, 4u * result.count);
     answer(TC_MSG_ACTION, seq, request_type, len);
@@ -166,6 +166,10 @@ static void handle(const tc_frame_t *f)
         answer(TC_MSG_HELLO, f->seq, f->type, hello_payload(tx + TC_LINK_HEADER_SIZE));
         return;
     case TC_MSG_STATE:
+#if TC_MODE == TC_MODE_MPC
+        send_error(f->seq, TC_ERR_UNSUPPORTED, f->type);   /* the MPC takes PLANT frames */
+        return;
+#endif
         if (f->len != TC_STATE_FIXED_SIZE) {
             send_error(f->seq, TC_ERR_BAD_LENGTH, f->type);
             return;
@@ -187,8 +191,36 @@ static void handle(const tc_frame_t *f)
         send_action(f->seq, f->type, tc_board_cost_end(begin));
         return;
     case TC_MSG_PLANT:
+#if TC_MODE == TC_MODE_MPC
+    {
+        uint64_t time_us;
+        uint16_t ns, nr;
+        if (f->len < TC_PLANT_FIXED_SIZE) {
+            send_error(f->seq, TC_ERR_BAD_LENGTH, f->type);
+            return;
+        }
+        memcpy(&time_us, f->payload + TC_PLANT_TIME_US_OFFSET, 8);
+        memcpy(&ns, f->payload + TC_PLANT_STATE_SIZE_OFFSET, 2);
+        memcpy(&nr, f->payload + TC_PLANT_REFERENCE_SIZE_OFFSET, 2);
+        if (f->len != TC_PLANT_FIXED_SIZE + 4u * ((uint32_t)ns + nr)) {
+            send_error(f->seq, TC_ERR_BAD_LENGTH, f->type);
+            return;
+        }
+        memcpy(in, f->payload + TC_PLANT_FIXED_SIZE, 4u * ((uint32_t)ns + nr));
+        tc_controller_plant(&controller, time_us, in, ns, in + ns, nr, &result);
+        if (result.error == TC_ERR_BAD_LENGTH) {
+            send_error(f->seq, TC_ERR_BAD_LENGTH, f->type);
+            return;
+        }
+        armed = 1;
+        last_state_ticks = tc_board_ticks();
+        send_action(f->seq, f->type, tc_board_cost_end(begin));
+        return;
+    }
+#else
         send_error(f->seq, TC_ERR_UNSUPPORTED, f->type);
         return;
+#endif
     default:
         send_error(f->seq, TC_ERR_UNKNOWN_TYPE, f->type);
         return;
