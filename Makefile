@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 TINYCTL := $(VENV)/bin/tinyctl
 
-.PHONY: setup test test-all demo bench clean
+.PHONY: setup test test-all demo bench conformance clean
 
 setup:
 	@scripts/setup.sh $(VENV)
@@ -19,6 +19,10 @@ demo: setup
 
 bench: setup
 	$(TINYCTL) bench --all -o BENCHMARKS.md
+
+# the ONNX backend node tests and tinyctl's own cases through the compiler, listed in docs/conformance.md
+conformance: setup
+	$(PY) -m tinyctl.compiler.conformance -o docs/conformance.md
 
 clean:
 	rm -rf build .pytest_cache

@@ -65,7 +65,8 @@ class _Builder:
         feeds = {vi.name: v for vi, v in zip(self.inputs, self.values)}
         if reference == "onnx":
             from onnx.reference import ReferenceEvaluator
-            expected = ReferenceEvaluator(model).run(None, feeds)
+            with np.errstate(all="ignore"):  # special values overflow on purpose
+                expected = ReferenceEvaluator(model).run(None, feeds)
         else:
             import onnxruntime as ort
             session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
@@ -405,9 +406,67 @@ def offset_cases():
     return cases
 
 
+# NaN, infinities, signed zeros, subnormals, large values: NaN must reach the firmware's failsafe
+SPECIAL = np.float32([[np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-45, -1e-45, 88.8, -88.8, 1e30, -1e30, 0.5]])
+_UNARY = {"Relu": {}, "LeakyRelu": {"alpha": 0.1}, "Elu": {"alpha": 0.5}, "Tanh": {}, "Sigmoid": {}, "Softplus": {},
+          "HardSigmoid": {"alpha": 0.3, "beta": 0.4}, "Abs": {}, "Neg": {}}
+
+
+def special_value_cases():
+    cases = []
+    for op, attrs in _UNARY.items():
+        b = _Builder(f"special_{op.lower()}")
+        b.output(b.node(op, [b.input("x", value=SPECIAL)], ["y"], **attrs))
+        cases.append(b.build())
+    b = _Builder("special_clip")
+    b.output(b.node("Clip", [b.input("x", value=SPECIAL), b.const("lo", np.float32(-1)), b.const("hi", np.float32(2))],
+                    ["y"]))
+    cases.append(b.build())
+    for op in BINARY:
+        b = _Builder(f"special_{op.lower()}")
+        b.output(b.node(op, [b.input("x", value=SPECIAL), b.input("y", value=SPECIAL[:, ::-1].copy())], ["z"]))
+        cases.append(b.build())
+    b = _Builder("special_dense_tanh")   # a NaN input poisons every output of a layer it feeds
+    pre = b.node("Gemm", [b.input("x", value=SPECIAL[:, :4].copy()), b.const("w", np.ones((3, 4), np.float32))],
+                 ["pre"], transB=1)
+    b.output(b.node("Tanh", [pre], ["y"]))
+    cases.append(b.build())
+    return cases
+
+
+def misc_cases():
+    """Constants where inputs usually are, and views whose results leave the step as outputs."""
+    b = _Builder("where_constant_condition")
+    cond = b.const("cond", np.array([[True, False, True, False]]))
+    b.output(b.node("Where", [cond, b.input("x", (3, 4)), b.input("y", (3, 1))], ["z"]))
+    cases = [b.build()]
+    b = _Builder("greater_constant_first")
+    b.output(b.node("Greater", [b.const("limit", np.float32([0.5, -0.5, 0.0])), b.input("x", (2, 3))], ["z"]))
+    cases.append(b.build())
+    b = _Builder("concat_constant_and_comparison")
+    x = b.input("x", (2, 3))
+    hit = b.node("Cast", [b.node("Less", [x, b.const("zero", np.float32(0))], ["neg"])], ["neg_f"], to=TensorProto.FLOAT)
+    b.output(b.node("Concat", [b.const("bias", np.ones((2, 1), np.float32)), x, hit], ["z"], axis=1))
+    cases.append(b.build())
+    b = _Builder("views_as_outputs")
+    t = b.node("Tanh", [b.input("x", (2, 3, 1))], ["t"])
+    b.output(b.node("Squeeze", [t], ["squeezed"]),
+             b.node("Unsqueeze", [t, b.const("ax", np.int64([-1, 0]))], ["unsqueezed"]),
+             b.node("Flatten", [t], ["flat"], axis=0),
+             b.node("Reshape", [t, b.const("shape", np.int64([0, -1]))], ["reshaped"]),
+             b.node("Identity", [t], ["same"]), "t")
+    cases.append(b.build())
+    b = _Builder("bool_input_cast")
+    flag = b.input("flag", value=np.array([[True, False, True]]), dtype=TensorProto.BOOL)
+    b.output(b.node("Mul", [b.node("Cast", [flag], ["f"], to=TensorProto.FLOAT), b.input("x", (2, 3))], ["z"]))
+    cases.append(b.build())
+    return cases
+
+
 FAMILIES = {"Gemm": gemm_cases, "broadcasting": broadcast_cases, "step functions": step_cases,
             "Slice": slice_cases, "Split": split_cases, "Gather": gather_cases, "GRU/LSTM state": recurrent_cases,
-            "fusion": fusion_cases, "buffer offsets": offset_cases}
+            "fusion": fusion_cases, "buffer offsets": offset_cases, "special values": special_value_cases,
+            "constants and views": misc_cases}
 
 
 def own_cases():

@@ -73,7 +73,8 @@ class Broadcasting(Op):
         return [(out_type, shape)]
 
     def evaluate(self, node, inputs):
-        result = BROADCASTING[node.op][5](*inputs)
+        with np.errstate(divide="ignore", over="ignore", under="ignore", invalid="ignore"):  # IEEE results, as in C
+            result = BROADCASTING[node.op][5](*inputs)
         return [np.asarray(result, dtype=bool if BROADCASTING[node.op][3] == BOOL else np.float32)]
 
     def emit_args(self, node, ctx):
