@@ -291,12 +291,13 @@ def _recurrent(name, op, seq=1, batch=1, n_in=4, hid=6, lbr=None, state="input",
     b = _Builder(name)
     gates = 3 if op == "GRU" else 4
     s_w = 1 / np.sqrt(hid)
-    ins = [b.input("X", (seq, batch, n_in)),
+    batch_first = attrs.get("layout", 0) == 1
+    ins = [b.input("X", (batch, seq, n_in) if batch_first else (seq, batch, n_in)),
            b.const("W", (s_w * b.rng.standard_normal((1, gates * hid, n_in))).astype(np.float32)),
            b.const("R", (s_w * b.rng.standard_normal((1, gates * hid, hid))).astype(np.float32)),
            b.const("B", (0.1 * b.rng.standard_normal((1, 2 * gates * hid))).astype(np.float32)), ""]
     for s in ("initial_h", "initial_c")[:1 if op == "GRU" else 2]:
-        value = (0.5 * b.rng.standard_normal((1, batch, hid))).astype(np.float32)
+        value = (0.5 * b.rng.standard_normal((batch, 1, hid) if batch_first else (1, batch, hid))).astype(np.float32)
         ins.append(b.input(s, value=value) if state == "input" else b.const(s, value))
     if peepholes:
         ins.append(b.const("P", (0.3 * b.rng.standard_normal((1, 3 * hid))).astype(np.float32)))
@@ -318,6 +319,8 @@ def recurrent_cases():
         _recurrent("lstm_initial_h_c_seq4_batch3", "LSTM", seq=4, batch=3),
         _recurrent("lstm_initial_h_c_initializer", "LSTM", state="initializer"),
         _recurrent("lstm_peepholes_initial_h_c", "LSTM", seq=3, batch=2, peepholes=True),
+        _recurrent("gru_lbr1_batch_first_initial_h", "GRU", seq=3, batch=2, lbr=1, layout=1),
+        _recurrent("lstm_batch_first_initial_h_c", "LSTM", seq=3, batch=2, layout=1),
         # clip and activations (onnxruntime's data)
         _recurrent("gru_lbr0_clip", "GRU", seq=3, batch=2, lbr=0, clip=0.5),
         _recurrent("gru_lbr1_clip", "GRU", seq=3, batch=2, lbr=1, clip=0.5),

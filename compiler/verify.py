@@ -85,7 +85,35 @@ def reference_model(model, graph):
         if out_name not in [o.name for o in g.output]:
             g.output.append(onnx.helper.make_tensor_value_info(out_name, onnx.TensorProto.FLOAT, shape))
         io_names[s.name] = (in_name, out_name)
+    seqwise_recurrences(g)
     return model, io_names
+
+
+def seqwise_recurrences(g):
+    """onnxruntime runs GRU/LSTM only with layout 0: give it layout-1 nodes as layout 0 between Transposes."""
+    nodes = []
+    for original in g.node:
+        node = onnx.NodeProto()
+        node.CopyFrom(original)
+        layout = [a for a in node.attribute if a.name == "layout"]
+        if node.op_type not in ("GRU", "LSTM") or not layout or layout[0].i != 1:
+            nodes.append(node)
+            continue
+        layout[0].i = 0
+        after = []
+        for pos, perm in ((0, [1, 0, 2]), (5, [1, 0, 2]), (6, [1, 0, 2])):        # X, initial_h, initial_c
+            if len(node.input) > pos and node.input[pos]:
+                name = f"{node.input[pos]}_tinyctl_seqwise"
+                nodes.append(onnx.helper.make_node("Transpose", [node.input[pos]], [name], perm=perm))
+                node.input[pos] = name
+        for pos, perm in ((0, [2, 0, 1, 3]), (1, [1, 0, 2]), (2, [1, 0, 2])):     # Y, Y_h, Y_c
+            if len(node.output) > pos and node.output[pos]:
+                name = f"{node.output[pos]}_tinyctl_seqwise"
+                after.append(onnx.helper.make_node("Transpose", [name], [node.output[pos]], perm=perm))
+                node.output[pos] = name
+        nodes += [node] + after
+    del g.node[:]
+    g.node.extend(nodes)
 
 
 class Reference:
