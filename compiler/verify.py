@@ -124,7 +124,14 @@ class Reference:
         ref, self.io_names = reference_model(model, graph)
         opts = ort.SessionOptions()
         opts.log_severity_level = 3
-        self.session = ort.InferenceSession(ref.SerializeToString(), opts, providers=["CPUExecutionProvider"])
+        try:
+            self.session = ort.InferenceSession(ref.SerializeToString(), opts, providers=["CPUExecutionProvider"])
+        except Exception as e:  # onnxruntime raises its own Fail/InvalidGraph types, with multi-line messages
+            reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise CompileError(f"verification runs the model in onnxruntime {ort.__version__}, which refused it "
+                               f"(opset {graph.meta['opset']}, IR version {model.ir_version}: {reason[-200:]}); "
+                               "save the model with an opset and IR version onnxruntime reads (as torch.onnx "
+                               "exports do), or compile without --verify") from None
         self.version = ort.__version__
         self.layout = layout
         self.input_types = {i.name: i.type for i in self.session.get_inputs()}
