@@ -55,6 +55,7 @@ def throughput(model_dir, fw, console):
 def run(console):
     work = tempfile.mkdtemp(prefix="tinyctl-bench-hil-")
     model_dir, fw = prepare(work, console)
+    load = os.getloadavg()[0]
     rows = throughput(model_dir, fw, console)
     executors = {"se3": make_executor("se3"), "reference": make_executor("reference", model_dir),
                  "qemu": make_executor("qemu", model_dir, fw)}
@@ -67,7 +68,9 @@ def run(console):
     lines = ["## HIL: closed loop", "",
              "`tinyctl bench --section hil`: the published RAPTOR policy (compiled for cortex-m4f, firmware for "
              f"qemu-stm32f405) flying hover for {THROUGHPUT_SECONDS:g} s of simulated time per row; steps/s are "
-             "closed-loop control periods per second of wall-clock time (link round trip, policy, simulator).", "",
+             "closed-loop control periods per second of wall-clock time (link round trip, policy, simulator). "
+             f"Load average when it started: {load:.1f} on {os.cpu_count()} cores (QEMU's serial model takes "
+             "about 20 us of host CPU per byte, so the link is what a loaded machine slows down).", "",
              "| executor | simulator | control rate | steps/s | x real time | cost per step |", "|---|---|---|---|---|---|"]
     for name, sim_name, hz, rate, rtf, cost, unit in rows:
         c = "-" if cost is None else f"{cost:.0f} {unit}"

@@ -14,10 +14,13 @@ def _m(v, digits=3):
 
 
 def cell(name, summary):
-    """The figure papers quote for each scenario, from a summary (tinyctl.scenarios.Scenario.summarize)."""
+    """The figure papers quote for each scenario, from a summary (tinyctl.scenarios.Scenario.summarize, plus
+    `planned` runs and the `faults` that stopped the executor, when there were any)."""
     s = summary
     ok = f"{s['successes']}/{s['runs']}"
     crash = f", {s['crashes']} crashed" if s["crashes"] else ""
+    if s.get("faults"):
+        crash += f", stopped after {s['runs']} of {s['planned']} runs (fault {s['faults'][0]['index']})"
     if name == "recovery":
         return f"{ok} recovered{crash}"
     if name in ("step", "latency"):
@@ -35,12 +38,20 @@ def cell(name, summary):
 def run_sweep(sim_name, executors, names=DEFAULT_SCENARIOS, runs=None, seed=0, console=None):
     """{scenario: {executor: summary}} (executors: name -> Executor; the first sets the control period)."""
     console = console or Console(stderr=True)
-    table = {}
+    table, numbered = {}, 0
     for name in names:
         sc = scenarios.get(name)
         n = runs if (runs is not None and sc.runs > 1) else None
         _, flown = fly_executors(sc, sim_name, executors, runs=n, seed=seed, console=console)
-        table[name] = {ex: sc.summarize([m for _, _, m in results]) for ex, (_, results) in flown.items()}
+        row = {}
+        for ex, (_, results) in flown.items():
+            row[ex] = sc.summarize([m for _, _, m in results])
+            faults = [tr.stop for _, tr, _ in results if tr.info.get("fault")]
+            if faults:
+                row[ex].update(planned=n or sc.runs, faults=[{"index": numbered + i + 1, "stop": f"{ex}: {f}"}
+                                                              for i, f in enumerate(faults)])
+                numbered += len(faults)
+        table[name] = row
     return table
 
 
@@ -51,4 +62,7 @@ def markdown(table, labels=None):
            "|---" * (len(executors) + 1) + "|"]
     for name, row in table.items():
         out.append(f"| {name} | " + " | ".join(cell(name, row[e]) for e in executors) + " |")
+    faults = [f for row in table.values() for s in row.values() for f in s.get("faults", [])]
+    if faults:
+        out += ["", "Faults:"] + [f"{f['index']}. {f['stop']}" for f in faults]
     return "\n".join(out)
