@@ -30,8 +30,16 @@ def prepare(work, console):
     return os.path.join(work, "raptor"), fw
 
 
+def _cpu_seconds(pid):
+    """User + system CPU time of a process (Linux /proc)."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def throughput(model_dir, fw, console):
-    """Rows (executor, simulator, control rate, steps/s, x real time, cost per step)."""
+    """Rows (executor, simulator, control rate, steps/s, x real time, cost per step, CPU ms per step). The CPU time
+    (this process plus QEMU's) does not depend on how loaded the machine is: its inverse is the rate one idle core
+    would reach, since lock-step leaves nothing to overlap."""
     rows = []
     cases = [("reference", "builtin", 10_000), ("sil", "builtin", 10_000), ("pil", "builtin", 10_000),
              ("qemu", "builtin", 10_000), ("qemu", "builtin", 2_000), ("reference", "rotorpy", 10_000),
@@ -41,14 +49,18 @@ def throughput(model_dir, fw, console):
         ex = make_executor(name, model_dir, fw, control_period_us=period)
         try:
             with console.status(f"{name} in {sim_name} at {1e6 / period:g} Hz"):
-                t0 = time.perf_counter()
+                session = getattr(ex, "session", None)
+                q0 = _cpu_seconds(session.proc.pid) if session else 0.0
+                t0, c0 = time.perf_counter(), time.process_time()
                 _, tr, m = run_scenario(sc, make_sim(sim_name), ex, control_period_us=period,
                                         duration=THROUGHPUT_SECONDS)[0]
-                wall = time.perf_counter() - t0
+                wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+                cpu += (_cpu_seconds(session.proc.pid) - q0) if session else 0.0
         finally:
             ex.close()
         rate = len(tr) / wall
-        rows.append((name, sim_name, 1e6 / period, rate, rate * period / 1e6, m.get("cost_mean"), ex.cost_unit))
+        rows.append((name, sim_name, 1e6 / period, rate, rate * period / 1e6, m.get("cost_mean"), ex.cost_unit,
+                     1e3 * cpu / len(tr)))
     return rows
 
 
@@ -71,12 +83,17 @@ def run(console):
              "closed-loop control periods per second of wall-clock time (link round trip, policy, simulator). "
              f"Load average when it started: {load:.1f} on {os.cpu_count()} cores (QEMU's serial model takes "
              "about 20 us of host CPU per byte, so the link is what a loaded machine slows down).", "",
-             "| executor | simulator | control rate | steps/s | x real time | cost per step |", "|---|---|---|---|---|---|"]
-    for name, sim_name, hz, rate, rtf, cost, unit in rows:
+             "| executor | simulator | control rate | steps/s | x real time | cost per step | CPU per step | "
+             "steps/s on an idle core |", "|---|---|---|---|---|---|---|---|"]
+    for name, sim_name, hz, rate, rtf, cost, unit, cpu_ms in rows:
         c = "-" if cost is None else f"{cost:.0f} {unit}"
-        lines.append(f"| {name} | {sim_name} | {hz:g} Hz | {rate:.0f} | {rtf:.2f} | {c} |")
-    lines += ["", f"QEMU HIL in the builtin simulator runs {q100[3]:.0f} steps/s: {q100[3] / 100:.1f}x real time at "
-              f"100 Hz, {q100[3] / 500:.2f}x at 500 Hz.", "",
+        lines.append(f"| {name} | {sim_name} | {hz:g} Hz | {rate:.0f} | {rtf:.2f} | {c} | {cpu_ms:.2f} ms | "
+                     f"{1e3 / cpu_ms:.0f} |")
+    idle = 1e3 / q100[7]
+    lines += ["", f"QEMU HIL in the builtin simulator ran {q100[3]:.0f} steps/s here: {q100[3] / 100:.1f}x real time "
+              f"at 100 Hz, {q100[3] / 500:.2f}x at 500 Hz. Its CPU time per step ({q100[7]:.2f} ms, QEMU and host "
+              f"together) allows about {idle:.0f} steps/s on an idle core: {idle / 100:.1f}x real time at 100 Hz, "
+              f"{idle / 500:.2f}x at 500 Hz.", "",
               f"Scenario table in RotorPy (Crazyflie parameters, 100 Hz control; recovery over {SWEEP_RUNS} seeded "
               "runs, seed 0):", "",
               sweep.markdown(table, {"se3": "RotorPy SE(3)", "reference": "RAPTOR, float reference (onnxruntime)",
