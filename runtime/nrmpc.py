@@ -44,6 +44,8 @@ class MpcSettings:
     max_iter: int = 5
     max_backtracks: int = 12
     armijo: float = 1e-4
+    u_nominal: tuple = None           # the input the plant rests at: the first u_prev and initial guess of a
+                                      # controller (firmware, HIL); None: the box's centre
 
     @property
     def nx(self):
@@ -89,6 +91,12 @@ class MpcSettings:
             bad("armijo", "must be in (0, 0.5)")
         return self
 
+    @property
+    def nominal(self):
+        if self.u_nominal is not None:
+            return np.asarray(self.u_nominal, float)
+        return (np.asarray(self.u_min, float) + np.asarray(self.u_max, float)) / 2
+
     def with_(self, **changes):
         return replace(self, **changes)
 
@@ -98,8 +106,9 @@ class MpcSettings:
     @classmethod
     def from_dict(cls, d):
         d = dict(d)
-        for k in ("q", "r", "u_min", "u_max"):
-            d[k] = tuple(float(v) for v in d[k])
+        for k in ("q", "r", "u_min", "u_max", "u_nominal"):
+            if d.get(k) is not None:
+                d[k] = tuple(float(v) for v in d[k])
         return cls(**d)
 
     @classmethod
@@ -108,7 +117,9 @@ class MpcSettings:
         m = dict(meta.get("mpc", {}))
         d = {"horizon": m.get("horizon", 10), "control_horizon": m.get("control_horizon", 2),
              "q": tuple(m.get("q", [1.0] * meta["nx"])), "r": tuple(m.get("r", [1e-3] * meta["nu"])),
-             "u_min": tuple(meta["input_low"]), "u_max": tuple(meta["input_high"])}
+             "u_min": tuple(meta["input_low"]), "u_max": tuple(meta["input_high"]),
+             "u_nominal": tuple(meta.get("input_nominal") or
+                                [(lo + hi) / 2 for lo, hi in zip(meta["input_low"], meta["input_high"])])}
         for k in ("barrier", "mu", "tol", "rtol", "max_iter", "constraints"):
             if k in m:
                 d[k] = m[k]
@@ -121,6 +132,11 @@ class MpcProblem:
     x0: np.ndarray                    # (NX,)
     ref: np.ndarray                   # (N, NX): reference for x_1 .. x_N
     u_prev: np.ndarray                # (NU,)
+    bias: np.ndarray = None           # (NX,) added to every predicted step (offset-free tracking); None: zeros
+
+    @property
+    def offset(self):
+        return np.zeros(len(self.x0)) if self.bias is None else np.asarray(self.bias, float)
 
 
 @dataclass
@@ -179,7 +195,7 @@ def rollout(model, s, p, u):
     xs = [np.asarray(p.x0, float)]
     for m in _moves(s):
         out, _ = model(np.concatenate([xs[-1], u[m]]))
-        xs.append(np.asarray(out, float))
+        xs.append(np.asarray(out, float) + p.offset)
     return np.array(xs)
 
 
@@ -208,7 +224,7 @@ def linearize(model, s, p, u):
             return None
         sens = jac[:, :nx] @ sens
         sens[:, m * nu:(m + 1) * nu] += jac[:, nx:]
-        x = out
+        x = out + p.offset
         e = x - np.asarray(p.ref[k], float)
         j += float(np.sum(q * e * e))
         g += 2 * sens.T @ (q * e)

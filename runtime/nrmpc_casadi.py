@@ -95,14 +95,14 @@ def model_function(model, sym="SX"):
     return ca.Function("dynamics", args, [out], [i.name for i in inputs], [g.output[0].name])
 
 
-def objective(f, s, x0, ref, u_prev, u):
+def objective(f, s, x0, ref, u_prev, u, bias=0):
     """J(U) of tinyctl/nrmpc.h as a CasADi expression; u is an (NC * NU) column, moves in order."""
     ca = _casadi()
     nu = s.nu
     cost, x = 0, x0
     for k in range(s.horizon):
         m = min(k, s.control_horizon - 1)
-        x = f(x, u[m * nu:(m + 1) * nu])
+        x = f(x, u[m * nu:(m + 1) * nu]) + bias
         e = x - ref[k, :].T
         cost += ca.sum1(ca.DM(s.q) * e * e)
     for j in range(s.control_horizon):
@@ -122,7 +122,8 @@ def solve_ipopt(model, s, problem, u0, tol=1e-10, f=None):
     f = f or model_function(model)
     u = ca.SX.sym("u", s.nv)
     ref = np.broadcast_to(np.asarray(problem.ref, float), (s.horizon, s.nx))
-    cost = objective(f, s, ca.DM(np.asarray(problem.x0, float)), ca.DM(ref), ca.DM(np.asarray(problem.u_prev, float)), u)
+    cost = objective(f, s, ca.DM(np.asarray(problem.x0, float)), ca.DM(ref), ca.DM(np.asarray(problem.u_prev, float)), u,
+                     ca.DM(problem.offset))
     solver = ca.nlpsol("ipopt", "ipopt", {"x": u, "f": cost},
                        {"ipopt.print_level": 0, "ipopt.sb": "yes", "print_time": 0, "ipopt.tol": tol,
                         "ipopt.max_iter": 500})

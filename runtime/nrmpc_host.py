@@ -83,18 +83,22 @@ class HostMpc:
     def _p(a, kind=ctypes.c_float):
         return a.ctypes.data_as(ctypes.POINTER(kind))
 
-    def _args(self, x0, ref, u_prev):
+    def _args(self, x0, ref, u_prev, bias=None):
         s = self.settings
-        x0 = np.ascontiguousarray(x0, np.float32).ravel()
+        bias = np.zeros(self.nx) if bias is None else np.asarray(bias, float).ravel()
+        if np.size(x0) != self.nx or bias.size != self.nx:
+            raise ValueError(f"x0 and bias need {self.nx} values each")
+        x0 = np.ascontiguousarray(np.concatenate([np.ravel(x0), bias]), np.float32)
         ref = np.ascontiguousarray(np.broadcast_to(np.asarray(ref, np.float32), (s.horizon, self.nx)))
         u_prev = np.ascontiguousarray(u_prev, np.float32).ravel()
-        if x0.size != self.nx or u_prev.size != self.nu:
-            raise ValueError(f"x0 needs {self.nx} values and u_prev {self.nu}")
+        if u_prev.size != self.nu:
+            raise ValueError(f"u_prev needs {self.nu} values")
         return x0, ref, u_prev
 
-    def solve(self, x0, ref, u_prev, u_init):
-        """(u [NC, NU], MpcResult) from the initial guess u_init; ref is (N, NX) or one state for all steps."""
-        x0, ref, u_prev = self._args(x0, ref, u_prev)
+    def solve(self, x0, ref, u_prev, u_init, bias=None):
+        """(u [NC, NU], MpcResult) from the initial guess u_init; ref is (N, NX) or one state for all steps;
+        bias (NX) is added to every predicted step (zeros by default)."""
+        x0, ref, u_prev = self._args(x0, ref, u_prev, bias)
         u = np.ascontiguousarray(u_init, np.float32).reshape(-1).copy()
         r = np.zeros(4, np.float32)
         self._lib.tcx_solve(self._p(self._f), self._p(self._i, ctypes.c_int32), self._p(x0), self._p(ref),
@@ -102,8 +106,8 @@ class HostMpc:
         return u.reshape(self.settings.control_horizon, self.nu), \
             MpcResult(int(r[0]), int(r[1]), float(r[2]), float(r[3]))
 
-    def cost(self, x0, ref, u_prev, u):
-        x0, ref, u_prev = self._args(x0, ref, u_prev)
+    def cost(self, x0, ref, u_prev, u, bias=None):
+        x0, ref, u_prev = self._args(x0, ref, u_prev, bias)
         u = np.ascontiguousarray(u, np.float32).reshape(-1)
         return float(self._lib.tcx_cost(self._p(self._f), self._p(self._i, ctypes.c_int32), self._p(x0),
                                         self._p(ref), self._p(u_prev), self._p(u)))

@@ -43,7 +43,8 @@ def mpc_config(manifest, settings, safe_output=None):
     safe = np.clip(np.zeros(nu) if safe_output is None else np.asarray(safe_output, float), lo, hi)
     summary = (f"horizon {settings.horizon}, control horizon {settings.control_horizon}, {settings.constraints}, "
                f"at most {settings.max_iter} iterations")
+    nominal = np.clip(settings.nominal, lo, hi)
     args = dict(version=__version__, name=manifest["name"], s=settings, nx=nx, nu=nu, safe=list(safe),
-                summary=summary)
+                nominal=list(nominal), summary=summary)
     return {"tinyctl_nrmpc_config.h": render("tinyctl_nrmpc_config.h.j2", **args),
             "tc_mpc_config.h": render("tc_mpc_config.h.j2", **args)}

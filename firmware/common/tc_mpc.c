@@ -31,6 +31,7 @@ static const tc_nrmpc_settings_t tc_mpc_settings = {
     .jacobian = tc_mpc_jacobian, .value = tc_mpc_value, TC_MPC_SETTINGS_FIELDS
 };
 static const float tc_mpc_safe_output[TC_NRMPC_NU] = TC_MPC_SAFE_OUTPUT_INIT;
+static const float tc_mpc_nominal[TC_NRMPC_NU] = TC_MPC_NOMINAL_INIT;
 
 /* By lifetime: the solution (the warm start of the next step) and the last input survive steps; the problem
  * and the workspace are rebuilt every step. */
@@ -52,8 +53,9 @@ static int all_finite(const float *v, int n)
 
 void tc_mpc_reset(void)
 {
-    tc_nrmpc_init(&tc_mpc_settings, &tc_mpc.solution);
-    memcpy(tc_mpc.u_prev, tc_mpc_safe_output, sizeof tc_mpc.u_prev);
+    for (int j = 0; j < TC_NRMPC_NC; ++j)
+        memcpy(tc_mpc.solution.u[j], tc_mpc_nominal, sizeof tc_mpc_nominal);
+    memcpy(tc_mpc.u_prev, tc_mpc_nominal, sizeof tc_mpc.u_prev);
     tc_mpc.started = 0;
 }
 

@@ -149,6 +149,7 @@ static float cost_at(const tc_nrmpc_settings_t *set, const tc_nrmpc_problem_t *p
         else
             set->jacobian(w->in, w->x[k + 1], &w->jac[0][0]);
         for (int i = 0; i < NX; ++i) {
+            w->x[k + 1][i] += prob->bias[i];
             const float e = w->x[k + 1][i] - prob->ref[k][i];
             cost += set->q[i] * e * e;
         }
@@ -184,6 +185,8 @@ static int linearize(const tc_nrmpc_settings_t *set, const tc_nrmpc_problem_t *p
         set->jacobian(w->in, w->x[k + 1], &w->jac[0][0]);
         if (!all_finite(w->x[k + 1], NX) || !all_finite(&w->jac[0][0], NX * NIN))
             return 0;
+        for (int i = 0; i < NX; ++i)
+            w->x[k + 1][i] += prob->bias[i];
         /* S_{k+1} = A S_k + B E_m: only the columns of moves 0..m can be nonzero */
         const int live = (m + 1) * NU;
         for (int r = 0; r < NX; ++r) {

@@ -21,7 +21,7 @@ def settings_for(nx, nu, control_horizon, mode, seed):
 
 @pytest.mark.parametrize("control_horizon,mode", [(1, "barrier"), (2, "projection")])
 def test_random_problems_in_qemu_against_ipopt_and_the_host(control_horizon, mode, compile_dynamics, tmp_path):
-    """After RESET the firmware solves from the box's centre with u_prev the safe input: IPOPT gets the same
+    """After RESET the firmware solves from the nominal input (the box's centre) as initial guess and u_prev: IPOPT gets the same
     problem. With one move the ACTION is the whole solution, so its cost is checked against the bar; with two,
     the first move against the host build's."""
     from tinyctl.compiler import compile_model
@@ -34,7 +34,7 @@ def test_random_problems_in_qemu_against_ipopt_and_the_host(control_horizon, mod
     f = nrmpc_casadi.model_function(onnx_path)
     cost = nrmpc_casadi.cost_function(None, s, f=f)
     rng = np.random.default_rng(7)
-    u_prev = np.clip(np.zeros(2), s.u_min, s.u_max)
+    u_prev = s.nominal
     with QemuSession(fw) as q:
         assert q.hello.mode_name == "mpc"
         for k in range(6):

@@ -38,7 +38,7 @@ def test_c_solver_matches_numpy_reference(mode, compile_dynamics):
         jm = JacobianModel(directory)
         u_ref, r_ref = nrmpc.solve(lambda v: jm.evaluate(v), s, p, u0)
         u_c, r_c = HostMpc(directory, s).solve(p.x0, p.ref, p.u_prev, u0)
-        assert r_c.status in (nrmpc.CONVERGED, nrmpc.STALLED), (k, r_c)
+        assert r_c.status == r_ref.status or nrmpc.STALLED in (r_c.status, r_ref.status), (k, r_c, r_ref)
         assert abs(r_c.cost - r_ref.cost) <= 1e-4 * abs(r_ref.cost) + 1e-5, (k, r_c, r_ref)
         np.testing.assert_allclose(u_c, u_ref, atol=2e-3 * max(np.ptp([s.u_min, s.u_max]), 1.0))
 

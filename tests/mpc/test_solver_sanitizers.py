@@ -19,7 +19,7 @@ DRIVER = r"""
 void tcx_solve(const float *f, const int *i, const float *x0, const float *ref, const float *u_prev, float *u, float *r);
 int main(void)
 {
-    static float f[64], x0[TC_NRMPC_NX], ref[TC_NRMPC_N * TC_NRMPC_NX], u_prev[TC_NRMPC_NU], u[TC_NRMPC_NV], r[4];
+    static float f[64], x0[2 * TC_NRMPC_NX], ref[TC_NRMPC_N * TC_NRMPC_NX], u_prev[TC_NRMPC_NU], u[TC_NRMPC_NV], r[4];
     int i[3], nf, cases;
     if (fread(&nf, sizeof nf, 1, stdin) != 1 || nf > 64 || fread(&cases, sizeof cases, 1, stdin) != 1)
         return 2;
@@ -48,8 +48,8 @@ def test_solver_is_clean_under_sanitizers(mode, compile_dynamics, tmp_path):
                 str(tmp_path / "driver"), [directory, INCLUDE_DIR], sanitize=True, extra=size_defines(s, 3, 2))
     rng = np.random.default_rng(0)
     f, i = flat_settings(s)
-    cases = [(rng.uniform(-1, 1, 3), rng.uniform(-1, 1, (6, 3)), rng.uniform(-0.5, 0.5, 2),
-              rng.uniform(-0.4, 0.4, (3, 2))) for _ in range(5)]
+    cases = [(rng.uniform(-1, 1, 6), rng.uniform(-1, 1, (6, 3)), rng.uniform(-0.5, 0.5, 2),
+              rng.uniform(-0.4, 0.4, (3, 2))) for _ in range(5)]   # x0 then the model bias
     blob = [np.array([f.size, len(cases)], np.int32).tobytes()]
     for x0, ref, u_prev, u0 in cases:
         blob += [f.tobytes(), i.astype(np.int32).tobytes()] + [np.asarray(a, np.float32).tobytes()
@@ -60,6 +60,6 @@ def test_solver_is_clean_under_sanitizers(mode, compile_dynamics, tmp_path):
     out = np.frombuffer(proc.stdout, np.float32).reshape(len(cases), 6 + 4)
     mpc = HostMpc(directory, s)
     for (x0, ref, u_prev, u0), row in zip(cases, out):
-        u, res = mpc.solve(x0, ref, u_prev, u0)
+        u, res = mpc.solve(x0[:3], ref, u_prev, u0, bias=x0[3:])
         np.testing.assert_allclose(row[:6], u.ravel(), rtol=1e-5, atol=1e-6)
         assert int(row[6]) == res.status and int(row[7]) == res.iterations

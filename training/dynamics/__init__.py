@@ -77,7 +77,7 @@ def metadata(p, onnx_name, sha, hidden, activation, samples, epochs, seed, metri
         "onnx": onnx_name, "onnx_sha256": sha,
         "nx": p.nx, "nu": p.nu, "state_names": list(p.state_names), "input_names": list(p.input_names),
         "dt": p.dt, "state_low": list(p.state_low), "state_high": list(p.state_high),
-        "input_low": list(p.input_low), "input_high": list(p.input_high),
+        "input_low": list(p.input_low), "input_high": list(p.input_high), "input_nominal": list(p.nominal),
         "model": {"kind": "increment", "hidden": list(hidden), "activation": activation,
                   "inputs": ["state", "input"], "outputs": ["next_state"]},
         "training": {"samples": samples, "epochs": epochs, "seed": seed},

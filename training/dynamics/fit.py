@@ -69,11 +69,12 @@ def rollout_error(plant, model_step, episodes=32, length=50, seed=1):
     lo, hi = np.asarray(plant.state_low), np.asarray(plant.state_high)
     x_true = data.uniform(rng, lo + 0.25 * (hi - lo), hi - 0.25 * (hi - lo), episodes)
     x_pred = x_true.copy()
-    u = data.uniform(rng, plant.input_low, plant.input_high, episodes)
+    nominal, half = np.asarray(plant.nominal, float), 0.25 * (np.asarray(plant.input_high) - np.asarray(plant.input_low))
+    lo_u, hi_u = np.maximum(nominal - half, plant.input_low), np.minimum(nominal + half, plant.input_high)
     errs = []
     for t in range(length):
-        if t % 10 == 0:
-            u = data.uniform(rng, np.asarray(plant.input_low) * 0.5, np.asarray(plant.input_high) * 0.5, episodes)
+        if t % 10 == 0:   # inputs within a quarter of the box's width around the nominal input
+            u = data.uniform(rng, lo_u, hi_u, episodes)
         x_true = sim(x_true, u)
         x_pred = model_step(x_pred, u)
         errs.append(x_pred - x_true)

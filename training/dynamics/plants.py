@@ -20,6 +20,7 @@ class DynamicsPlant:
     input_low: tuple          # actuator limits: training inputs cover them, the MPC keeps inside them
     input_high: tuple
     simulator: object         # a callable returning the vectorised step function (imported lazily)
+    input_nominal: tuple = None   # the input the plant rests at (hover); default the box's centre
     hidden: tuple = (16, 16)
     mpc: dict = field(default_factory=dict)   # horizon, control_horizon, q (per state), r (per input), barrier
 
@@ -30,6 +31,12 @@ class DynamicsPlant:
     @property
     def nu(self):
         return len(self.input_names)
+
+    @property
+    def nominal(self):
+        if self.input_nominal is not None:
+            return tuple(self.input_nominal)
+        return tuple((lo + hi) / 2 for lo, hi in zip(self.input_low, self.input_high))
 
     def step_function(self):
         return self.simulator()

@@ -16,7 +16,10 @@ def plot_training(plant, history, model_step, path, seed=0, length=100):
     truth, pred, t = [x_true[0]], [x_pred[0]], np.arange(length + 1) * plant.dt
     for k in range(length):
         if k % 20 == 0:
-            u = data.uniform(rng, np.asarray(plant.input_low) * 0.6, np.asarray(plant.input_high) * 0.6, 1)
+            nominal = np.asarray(plant.nominal, float)
+            half = 0.3 * (np.asarray(plant.input_high) - np.asarray(plant.input_low))
+            u = data.uniform(rng, np.maximum(nominal - half, plant.input_low),
+                             np.minimum(nominal + half, plant.input_high), 1)
         x_true, x_pred = sim(x_true, u), model_step(x_pred, u)
         truth.append(x_true[0]), pred.append(x_pred[0])
     truth, pred = np.array(truth), np.array(pred)

@@ -6,6 +6,7 @@
  * the first NC steps (held after), the solver minimises
  *
  *   J(U) = sum_{k=1..N} (x_k - r_k)' Q (x_k - r_k) + sum_{j=0..NC-1} du_j' R du_j + B(U),
+ *   x_{k+1} = f(x_k, u_k) + bias,
  *   du_0 = u_0 - u_prev,  du_j = u_j - u_{j-1},
  *   B(U) = sum_{j<NC} sum_i s (1/(u_ji - lo_i) + 1/(hi_i - u_ji) - 4/(hi_i - lo_i))     (barrier mode)
  *
@@ -81,6 +82,8 @@ typedef struct {                     /* what arrives at each control step */
     float x0[TC_NRMPC_NX];           /* measured state */
     float ref[TC_NRMPC_N][TC_NRMPC_NX];  /* reference for x_1 .. x_N */
     float u_prev[TC_NRMPC_NU];       /* the input applied during the last period */
+    float bias[TC_NRMPC_NX];         /* added to every predicted step: x_{k+1} = f(x_k, u_k) + bias, the estimate
+                                      * of what the model misses (offset-free tracking); zeros for the plain model */
 } tc_nrmpc_problem_t;
 
 typedef struct {
