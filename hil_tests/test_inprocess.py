@@ -68,3 +68,24 @@ def test_garbage_motor_commands_stop_the_flight(hil_model):
     _, tr, m = run_scenario(scenarios.get("hover"), make_sim("builtin"), ex)[0]
     assert len(tr) == 30 and not m["success"]
     assert "step 30" in tr.stop and "last good step 29" in tr.stop and "not four values in [0, 1]" in tr.stop
+
+
+def test_se3_baseline_flies_rotorpy():
+    """RotorPy's SE(3) controller answers in our motor order: a wrong rotor map would flip it over at once."""
+    ex = make_executor("se3")
+    (_, tr, m), = run_scenario(scenarios.get("step"), make_sim("rotorpy"), ex, duration=3.0)
+    assert not tr.crashed and m["final_error"] < 0.05 and 0.4 < m["rise_time"] < 1.0
+
+
+def test_sweep_table_names_faults():
+    from tinyctl.hil_tests import sweep
+    table = {"recovery": {"qemu": {"successes": 9, "runs": 10, "crashes": 0, "planned": 50,
+                                   "faults": [{"index": 1, "stop": "qemu: stopped at step 3 (...)"}]},
+                          "reference": {"successes": 48, "runs": 50, "crashes": 1}},
+             "figure8_slow": {"qemu": {"successes": 1, "runs": 1, "crashes": 0, "rmse": 0.058, "max_error": 0.0875},
+                              "reference": {"successes": 1, "runs": 1, "crashes": 0, "rmse": 0.058,
+                                            "max_error": 0.0875}}}
+    md = sweep.markdown(table, {"qemu": "RAPTOR in QEMU"})
+    assert "| recovery | 9/10 recovered, stopped after 10 of 50 runs (fault 1) | 48/50 recovered, 1 crashed |" in md
+    assert "| figure8_slow | RMSE 0.058 m, max 0.0875 m |" in md and "RAPTOR in QEMU" in md
+    assert md.rstrip().endswith("1. qemu: stopped at step 3 (...)")
