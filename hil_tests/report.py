@@ -5,13 +5,11 @@ difference of their RMSEs and success counts.
 """
 import json
 import os
-import shutil
-import tempfile
 
 import numpy as np
 
 from tinyctl import __version__
-from tinyctl.errors import TinyctlError
+from tinyctl.firmware.output import check_destination, staged
 from tinyctl.hil_tests import plots
 from tinyctl.hil_tests.harness import deviation
 from tinyctl.scenarios.metrics import HOLD_TOLERANCE
@@ -70,23 +68,13 @@ def build(scenario, simulator, flown, reference="reference", command=""):
 
 
 def prepare_output(out_dir, force=False):
-    """Refuse to write into a directory that holds something other than a previous HIL report (unless force)."""
-    if os.path.exists(out_dir):
-        if not os.path.isdir(out_dir):
-            raise TinyctlError(f"{out_dir} exists and is not a directory; pick another -o")
-        entries = os.listdir(out_dir)
-        if entries and MARKER not in entries and not force:
-            raise TinyctlError(f"{out_dir} holds files that are not a tinyctl hil report; pick another -o or pass "
-                               "--force to replace it")
+    """Refuse, before anything flies, a directory that holds something other than a previous HIL report."""
+    check_destination(os.path.abspath(out_dir), MARKER, force, "HIL report")
 
 
 def write(out_dir, report, flights, primary, force=False):
     """Write report.json, report.md, the plots and traces.npz into out_dir, replacing a previous report whole."""
-    prepare_output(out_dir, force)
-    parent = os.path.dirname(os.path.abspath(out_dir))
-    os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=".hil-", dir=parent)
-    try:
+    with staged(out_dir, MARKER, force, "HIL report") as tmp:
         title = f"{report['scenario']['name']} in {report['simulator'].get('simulator', '?')}"
         report["plots"] = plots.write_all(flights, tmp, title, primary,
                                           HOLD_TOLERANCE if report["scenario"]["kind"] == "hold" else None)
@@ -100,12 +88,6 @@ def write(out_dir, report, flights, primary, force=False):
             json.dump(report, f, indent=1)
         with open(os.path.join(tmp, "report.md"), "w") as f:
             f.write(markdown(report))
-        if os.path.exists(out_dir):
-            shutil.rmtree(out_dir)
-        os.replace(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return os.path.join(out_dir, "report.md")
 
 

@@ -37,7 +37,7 @@ def test_refuses_to_overwrite_other_files(hil_model, tmp_path, capsys):
     (out / "notes.txt").write_text("keep me")
     assert main(["hil", "--model", model_dir, "--duration", "1", "-o", str(out)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "not a tinyctl hil report" in err[0]
+    assert len(err) == 1 and "tinyctl did not write" in err[0]
     assert os.listdir(out) == ["notes.txt"]
 
 
