@@ -66,6 +66,17 @@ def trajectory_3d(flights, path, title):
     plt.close(fig)
 
 
+def _finish(fig, ax, path, xlabel, ylabel, title, legend_size=8, ncol=1):
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=legend_size, ncol=ncol)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def trajectory_top(flights, path, title):
     fig, ax = plt.subplots(figsize=(6, 4.5))
     ref = _ref(flights)
@@ -76,14 +87,7 @@ def trajectory_top(flights, path, title):
     for _, tr, style in _flown(flights):
         ax.plot(tr.position[:, 0], tr.position[:, 1], **style)
     ax.set_aspect("equal", adjustable="datalim")
-    ax.set_xlabel("x [m]")
-    ax.set_ylabel("y [m]")
-    ax.set_title(title + " (top view)")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _finish(fig, ax, path, "x [m]", "y [m]", title + " (top view)")
 
 
 def errors(flights, path, title, hold_tolerance=None):
@@ -92,14 +96,7 @@ def errors(flights, path, title, hold_tolerance=None):
         ax.plot(tr.t, tr.error, **style)
     if hold_tolerance:
         ax.axhline(hold_tolerance, color="k", ls=":", lw=1, label=f"{hold_tolerance:g} m")
-    ax.set_xlabel("t [s]")
-    ax.set_ylabel("|p - p_ref| [m]")
-    ax.set_title(title + ": position error")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _finish(fig, ax, path, "t [s]", "|p - p_ref| [m]", title + ": position error")
 
 
 def motors(trace, path, title):
@@ -108,14 +105,7 @@ def motors(trace, path, title):
         for j in range(4):
             ax.plot(trace.t, trace.motors[:, j], lw=0.9, label=MOTOR_LABELS[j])
     ax.set_ylim(-0.02, 1.02)
-    ax.set_xlabel("t [s]")
-    ax.set_ylabel("command [0, 1]")
-    ax.set_title(title + ": motor commands")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, ncol=2)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _finish(fig, ax, path, "t [s]", "command [0, 1]", title + ": motor commands", legend_size=7, ncol=2)
 
 
 def write_all(flights, out_dir, title, primary, hold_tolerance=None):
