@@ -57,6 +57,10 @@ def run(args):
         primary = "port"
     report_io.prepare_output(args.out, args.force)
     names = [primary] + [c for c in (args.compare or "").split(",") if c and c != primary]
+    if args.duration is not None and not 0 < args.duration <= 3600:
+        raise TinyctlError(f"--duration {args.duration:g}: give a flight length between 0 and 3600 s")
+    if args.runs is not None and args.runs < 1:
+        raise TinyctlError(f"--runs {args.runs}: give at least one run")
     if args.rate is not None and not 1 <= args.rate <= 10_000:
         raise TinyctlError(f"--rate {args.rate:g}: give a control rate between 1 and 10000 Hz")
     period = None if args.rate is None else int(round(1e6 / args.rate))

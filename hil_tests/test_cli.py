@@ -45,6 +45,10 @@ def test_refuses_to_overwrite_other_files(hil_model, tmp_path, capsys):
     (["--scenario", "barrel-roll"], "unknown scenario"),
     (["--sim", "gazebo"], "unknown simulator"),
     (["--executor", "pil"], "pass --firmware"),
+    (["--duration", "0"], "--duration 0"),
+    (["--runs", "0"], "--runs 0"),
+    (["--rate", "0.5"], "--rate 0.5"),
+    (["--compare", "warp"], "unknown executor 'warp'"),
 ])
 def test_bad_input_is_one_line(hil_model, tmp_path, capsys, args, message):
     model_dir, _ = hil_model
