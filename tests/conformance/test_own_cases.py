@@ -7,7 +7,7 @@ import pytest
 
 from tinyctl.compiler import compile_model
 from tinyctl.compiler.conformance import excess
-from tinyctl.compiler.conformance_cases import BINARY, FAMILIES, fusion_cases
+from tinyctl.compiler.conformance.own_cases import BINARY, FAMILIES, fusion_cases
 from tinyctl.compiler.verify import seqwise_recurrences
 
 pytestmark = [pytest.mark.conformance, pytest.mark.hostc]

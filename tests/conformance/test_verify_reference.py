@@ -3,7 +3,7 @@ onnxruntime runs layout 0 only; a model onnxruntime refuses is a clear one-line 
 import pytest
 
 from tinyctl.compiler import compile_model
-from tinyctl.compiler.conformance_cases import _recurrent
+from tinyctl.compiler.conformance.own_cases import _recurrent
 
 pytestmark = [pytest.mark.conformance, pytest.mark.hostc]
 

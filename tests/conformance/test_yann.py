@@ -5,7 +5,7 @@ import pytest
 
 from tinyctl.compiler import compile_model
 from tinyctl.compiler.conformance import excess
-from tinyctl.compiler.conformance_cases import yann_saturation
+from tinyctl.compiler.conformance.own_cases import yann_saturation
 
 pytestmark = [pytest.mark.conformance, pytest.mark.hostc]
 
