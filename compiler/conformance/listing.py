@@ -58,6 +58,11 @@ def listing(results):
     missing = sorted(supported - {op for op, _ in backend})
     if missing:
         lines += ["", "Supported ops without a backend node test: " + ", ".join(missing) + "."]
+    unrun = sorted(op for op in supported - set(missing)
+                   if not any(row["pass"] + row["fail"] for (o, _), row in backend.items() if o == op))
+    if unrun:
+        lines += ["", "Supported ops whose backend cases are all skipped (tinyctl's own cases cover them): "
+                  + ", ".join(unrun) + "."]
     lines += ["", "## tinyctl's own cases", "", "| family | pass | skip | fail |", "|---|---:|---:|---:|"]
     for (family, kind), row in table.items():
         if kind == "tinyctl":
