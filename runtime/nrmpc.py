@@ -46,6 +46,8 @@ class MpcSettings:
     armijo: float = 1e-4
     u_nominal: tuple = None           # the input the plant rests at: the first u_prev and initial guess of a
                                       # controller (firmware, HIL); None: the box's centre
+    disturbance: float = 0.0          # controllers: gain in [0, 1] of the bias estimate (offset-free tracking;
+                                      # see DisturbanceEstimate); 0: the plain model
 
     @property
     def nx(self):
@@ -89,6 +91,8 @@ class MpcSettings:
             bad("max_backtracks", "must be >= 0")
         if not 0 < self.armijo < 0.5:
             bad("armijo", "must be in (0, 0.5)")
+        if not 0 <= self.disturbance <= 1:
+            bad("disturbance", "the estimate's gain must be in [0, 1]")
         return self
 
     @property
@@ -120,7 +124,7 @@ class MpcSettings:
              "u_min": tuple(meta["input_low"]), "u_max": tuple(meta["input_high"]),
              "u_nominal": tuple(meta.get("input_nominal") or
                                 [(lo + hi) / 2 for lo, hi in zip(meta["input_low"], meta["input_high"])])}
-        for k in ("barrier", "mu", "tol", "rtol", "max_iter", "constraints"):
+        for k in ("barrier", "mu", "tol", "rtol", "max_iter", "constraints", "disturbance"):
             if k in m:
                 d[k] = m[k]
         d.update(overrides)
@@ -150,6 +154,26 @@ class MpcResult:
     @property
     def status_name(self):
         return STATUS[self.status]
+
+
+class DisturbanceEstimate:
+    """Offset-free tracking as the firmware's mpc mode does it (firmware/common/tc_mpc.c): what the model missed
+    over the last period, e = x - f(x_prev, u_prev), filtered, d <- (1 - g) d + g e, becomes the problem's bias,
+    so constant disturbances and model errors leave no steady-state offset."""
+
+    def __init__(self, model_value, settings):
+        self.value, self.gain = model_value, settings.disturbance
+        self.bias, self.prediction = np.zeros(settings.nx), None
+
+    def update(self, x):
+        if self.gain > 0 and self.prediction is not None:
+            self.bias = (1 - self.gain) * self.bias + self.gain * (np.asarray(x, float) - self.prediction)
+        return self.bias
+
+    def applied(self, x, u):
+        """Remember the model's prediction for the state the applied input leads to."""
+        if self.gain > 0:
+            self.prediction = np.asarray(self.value(np.concatenate([np.ravel(x), np.ravel(u)])), float)
 
 
 def initial_guess(s):

@@ -3,7 +3,10 @@
  * A PLANT frame carries the plant's state (NX values) and its reference: one state for the whole horizon, or
  * N states (a preview, x_1 .. x_N). The solve starts from the previous solution shifted one step (warm start);
  * the first move is applied, the ACTION reports the solver's status and iterations, and the solve itself is the
- * ACTION's cost. NaN or Inf in a frame, time going backwards, or a solve that ends on a non-finite model
+ * ACTION's cost. With a disturbance gain g > 0 the model's miss over the last period, x - f(x_prev, u_prev),
+ * filtered (d <- (1 - g) d + g miss), is added to every predicted step: offset-free tracking of constant
+ * disturbances and model errors (tinyctl.runtime.nrmpc.DisturbanceEstimate does the same on the host).
+ * NaN or Inf in a frame, time going backwards, or a solve that ends on a non-finite model
  * output latch the failsafe: the configured safe inputs until RESET. */
 #include "tc_controller.h"
 
@@ -38,6 +41,8 @@ static const float tc_mpc_nominal[TC_NRMPC_NU] = TC_MPC_NOMINAL_INIT;
 static struct {
     tc_nrmpc_solution_t solution;
     float u_prev[TC_NRMPC_NU];
+    float bias[TC_NRMPC_NX];         /* the disturbance estimate */
+    float prediction[TC_NRMPC_NX];   /* f(x, u) for the state and input of the last step */
     uint8_t started;
 } tc_mpc;
 static tc_nrmpc_problem_t tc_mpc_problem;
@@ -56,7 +61,26 @@ void tc_mpc_reset(void)
     for (int j = 0; j < TC_NRMPC_NC; ++j)
         memcpy(tc_mpc.solution.u[j], tc_mpc_nominal, sizeof tc_mpc_nominal);
     memcpy(tc_mpc.u_prev, tc_mpc_nominal, sizeof tc_mpc.u_prev);
+    memset(tc_mpc.bias, 0, sizeof tc_mpc.bias);
     tc_mpc.started = 0;
+}
+
+/* d <- (1 - g) d + g (x - f(x_prev, u_prev)) */
+static void tc_mpc_estimate(const float *x)
+{
+    if (TC_MPC_DISTURBANCE_GAIN > 0.0f && tc_mpc.started)
+        for (int i = 0; i < TC_NRMPC_NX; ++i)
+            tc_mpc.bias[i] += TC_MPC_DISTURBANCE_GAIN * (x[i] - tc_mpc.prediction[i] - tc_mpc.bias[i]);
+}
+
+static void tc_mpc_predict(const float *x, const float *u)
+{
+    float in[TC_NRMPC_NIN];
+    if (TC_MPC_DISTURBANCE_GAIN <= 0.0f)
+        return;
+    memcpy(in, x, TC_NRMPC_NX * sizeof(float));
+    memcpy(in + TC_NRMPC_NX, u, TC_NRMPC_NU * sizeof(float));
+    tc_mpc_value(in, tc_mpc.prediction);
 }
 
 static void safe(tc_controller_t *c, uint8_t error, tc_result_t *r)
@@ -104,6 +128,8 @@ void tc_controller_plant(tc_controller_t *c, uint64_t time_us, const float *stat
         memcpy(tc_mpc_problem.ref[k], reference + (reference_size == TC_NRMPC_NX ? 0 : k * TC_NRMPC_NX),
                sizeof tc_mpc_problem.ref[k]);
     memcpy(tc_mpc_problem.u_prev, tc_mpc.u_prev, sizeof tc_mpc.u_prev);
+    tc_mpc_estimate(state);
+    memcpy(tc_mpc_problem.bias, tc_mpc.bias, sizeof tc_mpc.bias);
     if (tc_mpc.started)
         tc_nrmpc_shift(&tc_mpc.solution);
     begin = tc_board_cost_begin();
@@ -122,6 +148,7 @@ void tc_controller_plant(tc_controller_t *c, uint64_t time_us, const float *stat
     memcpy(r->values, tc_mpc.solution.u[0], sizeof tc_mpc.solution.u[0]);
     r->count = TC_NRMPC_NU;
     memcpy(tc_mpc.u_prev, tc_mpc.solution.u[0], sizeof tc_mpc.u_prev);
+    tc_mpc_predict(state, tc_mpc.u_prev);
     tc_mpc.started = 1;
 }
 #else

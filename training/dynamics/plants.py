@@ -55,7 +55,8 @@ def _msd():
         state_names=msd.STATE_NAMES, input_names=msd.INPUT_NAMES, dt=p.dt,
         state_low=(-2.0, -4.0), state_high=(2.0, 4.0),
         input_low=(-p.force_limit,), input_high=(p.force_limit,), simulator=_msd_step,
-        mpc={"horizon": 10, "control_horizon": 2, "q": [1000.0, 0.0], "r": [0.002], "barrier": 1e-3})
+        mpc={"horizon": 10, "control_horizon": 2, "q": [1000.0, 0.0], "r": [0.002], "barrier": 1e-3,
+             "disturbance": 0.3})
 
 
 def _quadrotor(loop):

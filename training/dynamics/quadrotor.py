@@ -73,7 +73,8 @@ def plant(loop):
             state_names=("z", "vz", "motor"), input_names=("motor_command",), dt=ALTITUDE_DT,
             state_low=(-1.0, -3.0, 0.0), state_high=(3.0, 3.0, 1.0), input_low=(0.0,), input_high=(1.0,),
             simulator=_altitude_step, hidden=(16, 16), input_nominal=(hover,),
-            mpc={"horizon": 15, "control_horizon": 3, "q": [200.0, 5.0, 0.0], "r": [2.0], "barrier": 1e-3})
+            mpc={"horizon": 15, "control_horizon": 3, "q": [200.0, 5.0, 0.0], "r": [2.0], "barrier": 1e-3,
+                 "disturbance": 0.3})
     if loop == "attitude":
         names = ("qx", "qy", "qz", "wx", "wy", "wz", "m1", "m2", "m3", "m4")
         return DynamicsPlant(
@@ -86,5 +87,5 @@ def plant(loop):
             input_low=(0.0,) * 4, input_high=(1.0,) * 4, simulator=_attitude_step, hidden=(32, 32),
             input_nominal=(hover,) * 4,
             mpc={"horizon": 10, "control_horizon": 2, "q": [400.0, 400.0, 100.0, 1.0, 1.0, 0.5, 0, 0, 0, 0],
-                 "r": [0.5] * 4, "barrier": 1e-3})
+                 "r": [0.5] * 4, "barrier": 1e-3, "disturbance": 0.3})
     raise ValueError(f"unknown quadrotor loop '{loop}'")
