@@ -47,7 +47,7 @@ def layout_of(graph, name, macs):
             "sizes": {"in": n_in, "out": n_out, "state": offset}, "macs": macs}
 
 
-def command_line(file_name, name, target, dtype, state_pairs, verify, jacobian=False):
+def command_line(file_name, name, target, dtype, state_pairs, verify, jacobian=False, lipschitz=False):
     """The command that reproduces this output, independent of where the files were (deterministic)."""
     parts = ["tinyctl", "compile", file_name, "--name", name, "--target", target]
     if dtype != "float32":
@@ -56,6 +56,8 @@ def command_line(file_name, name, target, dtype, state_pairs, verify, jacobian=F
         parts += ["--state", f"{k}={v}"]
     if jacobian:
         parts.append("--jacobian")
+    if lipschitz:
+        parts.append("--lipschitz")
     if verify:
         parts.append("--verify")
     return shlex.join(parts)
@@ -68,7 +70,8 @@ def banner(graph, command):
 
 
 def compile_model(model, out_dir=None, name=None, target="host", dtype="float32", verify=False,
-                  state_pairs=None, force=False, verify_samples=64, verify_steps=200, on_pass=None, jacobian=False):
+                  state_pairs=None, force=False, verify_samples=64, verify_steps=200, on_pass=None, jacobian=False,
+                  lipschitz=False):
     """Compile `model` (path, bytes or ModelProto). Returns a CompiledModel (runtime.compiled) over out_dir.
 
     With out_dir None the files go to a temporary directory that lives as long as the returned object.
@@ -87,8 +90,8 @@ def compile_model(model, out_dir=None, name=None, target="host", dtype="float32"
     storage = assign(graph)
     figures = cost(graph, storage, onnx_ops)
     layout = layout_of(graph, name, figures["macs"])
-    command = command_line(file_name, name, target, dtype, state_pairs, verify, jacobian)
-    files = emit(graph, storage, layout, name, banner(graph, command))
+    command = command_line(file_name, name, target, dtype, state_pairs, verify, jacobian, lipschitz)
+    files = emit(graph, storage, layout, name, banner(graph, command), target=target)
     jacobian_record = None
     if jacobian:  # exact derivatives beside the step (compiler/jacobian)
         from tinyctl.compiler.jacobian import emit_jacobian
@@ -105,6 +108,9 @@ def compile_model(model, out_dir=None, name=None, target="host", dtype="float32"
     }
     if jacobian_record is not None:
         manifest["jacobian"] = jacobian_record
+    if lipschitz:  # a certified bound for the weights as emitted (compiler/certify)
+        from tinyctl.compiler.certify import certify
+        manifest["lipschitz"] = certify(graph)
 
     owns = out_dir is None
     if owns:

@@ -32,6 +32,8 @@ def _compile(p):
     p.add_argument("--verify", action="store_true", help="build on the host and compare with onnxruntime")
     p.add_argument("--jacobian", action="store_true",
                    help="also generate <name>_jacobian(): the exact Jacobian of the outputs w.r.t. the inputs")
+    p.add_argument("--lipschitz", action="store_true",
+                   help="certify an upper bound of the l2 Lipschitz constant of the emitted network (manifest `lipschitz`)")
     p.add_argument("--force", action="store_true", help="replace an output directory tinyctl did not write")
     p.add_argument("--list-ops", action="store_true", help="print the supported ONNX ops, one per line, and exit")
     p.set_defaults(run=run_compile)
@@ -53,7 +55,8 @@ def run_compile(args):
     from tinyctl.compile_report import print_report
     with _status(f"compiling {args.model}" + (" and verifying against onnxruntime" if args.verify else "")):
         compiled = compile_model(args.model, args.out, name=args.name, target=args.target, dtype=args.dtype,
-                                 verify=args.verify, state_pairs=pairs, force=args.force, jacobian=args.jacobian)
+                                 verify=args.verify, state_pairs=pairs, force=args.force, jacobian=args.jacobian,
+                                 lipschitz=args.lipschitz)
     print_report(compiled.manifest, args.out)
     return 0
 
@@ -160,6 +163,29 @@ def run_train_dynamics(args):
           f"[{', '.join(meta['input_names'])}] -> next state; {roll['steps']}-step open-loop RMSE "
           + ", ".join(f"{n} {e:.3g}" for n, e in zip(meta["state_names"], roll["rmse"])))
     return 0
+
+
+@train_verb("raptor", "distil per-vehicle teachers into one RAPTOR-shaped recurrent policy for many quadrotors")
+def _train_raptor(p):
+    p.add_argument("-o", "--out", required=True, help="output directory (student.onnx, training.json, training.png, "
+                                                      "evaluation.md; checkpoint.pt resumes an interrupted run)")
+    p.add_argument("--vehicles", type=int, help="vehicles sampled per DAgger iteration (default 512; quick 128)")
+    p.add_argument("--iterations", type=int, help="DAgger iterations (default 40; quick 8)")
+    p.add_argument("--quick", action="store_true", help="a small run for tests (under a minute)")
+    p.add_argument("--teacher", choices=["lqr", "ppo"], help="lqr (default: per-vehicle LQR) or ppo (slow)")
+    p.add_argument("--seed", type=int, help="random seed (default 0)")
+    p.add_argument("--heldout", type=int, default=200, help="held-out vehicles evaluated at the end (default 200)")
+    p.add_argument("--no-eval", action="store_true", help="skip the held-out evaluation")
+    p.add_argument("--evaluate", action="store_true",
+                   help="only evaluate the policy already in -o: held-out vehicles and the Crazyflie (builtin, RotorPy)")
+    p.add_argument("--threads", type=int, default=1, help="torch threads (default 1: faster than 2 on a shared machine)")
+    p.add_argument("--force", action="store_true", help="replace a trained policy in -o")
+    p.set_defaults(run=run_train_raptor)
+
+
+def run_train_raptor(args):
+    from tinyctl.training.raptor.command import run
+    return run(args)
 
 
 # demo ------------------------------------------------------------------------------------------------------
