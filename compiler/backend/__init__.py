@@ -101,8 +101,8 @@ def _macro(raw, taken):
     return name
 
 
-def emit(graph, storage, layout, name, banner):
-    """Returns {file name: text} for <name>.h and <name>.c."""
+def emit(graph, storage, layout, name, banner, target="host"):
+    """Returns {file name: text} for <name>.h and <name>.c; `target` selects the runtime's kernels (target.h)."""
     namer = Namer(name)
     consts = _used_consts(graph, storage)
     const_names = {c: namer(c) for c in consts}
@@ -135,6 +135,7 @@ def emit(graph, storage, layout, name, banner):
         "state": [(_macro(e["name"], taken), e) for e in layout["state"]],
     }
     args = dict(name=name, NAME=NAME, banner=banner, version=__version__, io=io, sizes=layout["sizes"],
+                target_macro=target_macro(target),
                 sha256=graph.meta["sha256"], arena=storage.arena_size, headers=_headers(graph, storage),
                 consts=[{"cname": const_names[c], "origin": c, "shape": list(graph.tensor(c).shape),
                          "size": graph.tensor(c).size, "bool": graph.tensor(c).dtype == BOOL,
@@ -142,6 +143,11 @@ def emit(graph, storage, layout, name, banner):
                 body=body, commits=commits, unused=unused, reset=reset, macs=layout["macs"])
     return {f"{name}.h": _ENV.get_template("model.h.j2").render(**args),
             f"{name}.c": _ENV.get_template("model.c.j2").render(**args)}
+
+
+def target_macro(target):
+    """The macro the generated source defines for the runtime headers (tinyctl/target.h), None on the host."""
+    return None if target == "host" else "TC_TARGET_" + re.sub(r"[^A-Z0-9]", "_", target.upper())
 
 
 def _act_note(node):

@@ -65,9 +65,14 @@ class GRU(Recurrent):
         seq, batch, in_size, hid = self.dims(node, graph)
         return seq * batch * 3 * hid * (in_size + hid)
 
+    def one_step(self, node, graph):
+        """One step of one sequence from a given state (a policy's step): tc_gru_step, with 3*hid of scratch."""
+        seq, batch, _, _ = self.dims(node, graph)
+        return seq == 1 and batch == 1 and len(node.inputs) > 5 and bool(node.inputs[5])
+
     def scratch(self, node, graph):
         _, batch, _, hid = self.dims(node, graph)
-        return batch * hid + 6 * hid
+        return 3 * hid if self.one_step(node, graph) else batch * hid + 6 * hid
 
     def emit_args(self, node, ctx):
         seq, batch, in_size, hid = self.dims(node, ctx.graph)
@@ -79,4 +84,5 @@ class GRU(Recurrent):
                 "y": self.out_or_null(ctx, node, 0), "y_h": self.out_or_null(ctx, node, 1),
                 "work": ctx.scratch(node), "seq": seq, "batch": batch, "in_size": in_size, "hid": hid,
                 "layout": node.params["layout"], "lbr": node.params["linear_before_reset"],
-                "clip": "0.0f" if clip is None else ctx.c_float(clip), "f": f, "fa": fa, "fb": fb, "g": g, "ga": ga, "gb": gb}
+                "clip": "0.0f" if clip is None else ctx.c_float(clip), "f": f, "fa": fa, "fb": fb, "g": g, "ga": ga, "gb": gb,
+                "one_step": self.one_step(node, ctx.graph)}

@@ -1,9 +1,15 @@
 /* tinyctl runtime: scalar activations, shared by elementwise loops and fused kernels.
- * NaN propagates through every function, so the firmware's failsafe sees it. */
+ * NaN propagates through every function, so the firmware's failsafe sees it. On targets that select them
+ * (target.h), tanh, sigmoid, softplus and elu are the approximations of activations_fast.h. */
 #ifndef TINYCTL_ACTIVATIONS_H
 #define TINYCTL_ACTIVATIONS_H
 
 #include <math.h>
+
+#include "target.h"
+#if defined(TC_FAST_ACTIVATIONS)
+#include "activations_fast.h"
+#endif
 
 enum {
     TC_ACT_NONE = 0,
@@ -21,6 +27,12 @@ static inline float tc_min(float a, float b) { return (a != a || a < b) ? a : b;
 static inline float tc_abs(float x) { return fabsf(x); }
 static inline float tc_relu(float x) { return x < 0.0f ? 0.0f : x; }
 static inline float tc_leaky_relu(float x, float alpha) { return x < 0.0f ? alpha * x : x; }
+#if defined(TC_FAST_ACTIVATIONS)
+static inline float tc_elu(float x, float alpha) { return tc_elu_fast(x, alpha); }
+static inline float tc_tanh(float x) { return tc_tanh_fast(x); }
+static inline float tc_sigmoid(float x) { return tc_sigmoid_fast(x); }
+static inline float tc_softplus(float x) { return tc_softplus_fast(x); }
+#else
 static inline float tc_elu(float x, float alpha) { return x < 0.0f ? alpha * expm1f(x) : x; }
 static inline float tc_tanh(float x) { return tanhf(x); }
 static inline float tc_sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }
@@ -30,6 +42,7 @@ static inline float tc_softplus(float x)
     /* log(1 + e^x) without overflow: x + log1p(e^-x) for positive x */
     return x > 0.0f ? x + log1pf(expf(-x)) : log1pf(expf(x));
 }
+#endif
 
 static inline float tc_hard_sigmoid(float x, float alpha, float beta)
 {

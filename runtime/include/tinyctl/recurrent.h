@@ -1,7 +1,9 @@
 /* tinyctl runtime: GRU and LSTM layers (forward direction, ONNX gate order and equations).
  * Every argument but the data pointers is a compile-time constant at the call site.
  * x: [seq][batch][in] (layout 0) or [batch][seq][in] (layout 1); y likewise with hid; h0, y_h: [batch][hid].
- * clip > 0 clips every pre-activation to [-clip, clip]. */
+ * clip > 0 clips every pre-activation to [-clip, clip].
+ * One step of one sequence from a given state (a policy's step) is tc_gru_step: 3*hid floats of scratch instead
+ * of 7*hid, and on Cortex-M4F/M7 the kernels of recurrent_armv7em.h. */
 #ifndef TINYCTL_RECURRENT_H
 #define TINYCTL_RECURRENT_H
 
@@ -10,6 +12,7 @@
 #include "activations.h"
 #include "copy.h"
 #include "dense.h"
+#include "target.h"
 
 static inline float tc_rnn_act(float v, float clip, int act, float alpha, float beta)
 {
@@ -22,6 +25,48 @@ static inline int tc_rnn_row(int layout, int t, int b, int seq, int batch)
 {
     return layout ? b * seq + t : t * batch + b;
 }
+
+/* One GRU step from state h: y_h = (1 - z) n + z h, written after every read of h (y_h must not alias h or x).
+ * work: 3*hid (z and r, then h Rh' + Rbh or r * h). */
+static inline void tc_gru_step_ref(const float *x, const float *h, float *y_h, const float *w, const float *r,
+                                   const float *wb, const float *rb, float *work, int in, int hid, int lbr,
+                                   float clip, int f, float fa, float fb, int g, float ga, float gb)
+{
+    float *zr = work;            /* z in [0, hid), r in [hid, 2 hid) */
+    float *gn = work + 2 * hid;
+    tc_matvec(w, x, wb, zr, 2 * hid, in);
+    for (int half = 0; half < 2; ++half) {
+        tc_matvec(r + half * hid * hid, h, rb ? rb + half * hid : NULL, gn, hid, hid);
+        for (int j = 0; j < hid; ++j)
+            zr[half * hid + j] = tc_rnn_act(zr[half * hid + j] + gn[j], clip, f, fa, fb);
+    }
+    if (lbr) {
+        tc_matvec(r + 2 * hid * hid, h, rb ? rb + 2 * hid : NULL, gn, hid, hid);
+        tc_matvec(w + 2 * hid * in, x, wb ? wb + 2 * hid : NULL, y_h, hid, in);
+        for (int j = 0; j < hid; ++j)
+            y_h[j] = tc_rnn_act(y_h[j] + zr[hid + j] * gn[j], clip, g, ga, gb);
+    } else {
+        for (int j = 0; j < hid; ++j)
+            gn[j] = zr[hid + j] * h[j];
+        tc_matvec(r + 2 * hid * hid, gn, rb ? rb + 2 * hid : NULL, y_h, hid, hid);
+        tc_matvec(w + 2 * hid * in, x, wb ? wb + 2 * hid : NULL, gn, hid, in);
+        for (int j = 0; j < hid; ++j)
+            y_h[j] = tc_rnn_act(gn[j] + y_h[j], clip, g, ga, gb);
+    }
+    for (int j = 0; j < hid; ++j)
+        y_h[j] += zr[j] * (h[j] - y_h[j]);
+}
+
+#if defined(TC_ARMV7EM_KERNELS)
+#include "recurrent_armv7em.h"
+#else
+static inline void tc_gru_step(const float *x, const float *h, float *y_h, const float *w, const float *r,
+                               const float *wb, const float *rb, float *work, int in, int hid, int lbr, float clip,
+                               int f, float fa, float fb, int g, float ga, float gb)
+{
+    tc_gru_step_ref(x, h, y_h, w, r, wb, rb, work, in, hid, lbr, clip, f, fa, fb, g, ga, gb);
+}
+#endif
 
 /* work: batch*hid (running state) + 6*hid (gate pre-activations) */
 static inline void tc_gru(const float *x, const float *h0, float *y, float *y_h,
