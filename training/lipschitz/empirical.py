@@ -34,5 +34,5 @@ def lower_bound(fn, n_in, samples=4096, radius=3.0, ascent_starts=32, ascent_ste
         quotient = (fn(a) - fn(b)).norm(dim=1) / d
         (-quotient.sum()).backward()
         opt.step()
-        best = max(best, float(quotient.max()))
+        best = max(best, float(quotient.detach().max()))
     return best

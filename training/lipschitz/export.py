@@ -35,6 +35,7 @@ def mlp_model(layers, activation="Relu", input_name="observation", output_name="
                               [helper.make_tensor_value_info(input_name, TensorProto.FLOAT, [1, n_in])],
                               [helper.make_tensor_value_info(output_name, TensorProto.FLOAT, [1, n_out])], inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="tinyctl")
+    model.ir_version = 8        # what onnxruntime releases of the last years all read
     for key, value in (metadata or {}).items():
         entry = model.metadata_props.add()
         entry.key, entry.value = key, value if isinstance(value, str) else json.dumps(value, sort_keys=True)
