@@ -19,6 +19,7 @@ from tinyctl.compiler.backend import emit, runtime_headers
 from tinyctl.compiler.backend.names import MODEL_NAME, model_name_from_file
 from tinyctl.compiler.cost import cost
 from tinyctl.compiler.errors import CompileError
+from tinyctl.compiler.lowerings import record as lowering_record
 from tinyctl.compiler.passes import run_pipeline
 from tinyctl.compiler.storage import assign
 from tinyctl.runtime import INCLUDE_DIR
@@ -47,7 +48,8 @@ def layout_of(graph, name, macs):
             "sizes": {"in": n_in, "out": n_out, "state": offset}, "macs": macs}
 
 
-def command_line(file_name, name, target, dtype, state_pairs, verify, jacobian=False, lipschitz=False):
+def command_line(file_name, name, target, dtype, state_pairs, verify, jacobian=False, lipschitz=False,
+                 lowering="auto"):
     """The command that reproduces this output, independent of where the files were (deterministic)."""
     parts = ["tinyctl", "compile", file_name, "--name", name, "--target", target]
     if dtype != "float32":
@@ -58,6 +60,8 @@ def command_line(file_name, name, target, dtype, state_pairs, verify, jacobian=F
         parts.append("--jacobian")
     if lipschitz:
         parts.append("--lipschitz")
+    if lowering and lowering != "auto":
+        parts += ["--lowering", lowering]
     if verify:
         parts.append("--verify")
     return shlex.join(parts)
@@ -71,7 +75,7 @@ def banner(graph, command):
 
 def compile_model(model, out_dir=None, name=None, target="host", dtype="float32", verify=False,
                   state_pairs=None, force=False, verify_samples=64, verify_steps=200, on_pass=None, jacobian=False,
-                  lipschitz=False):
+                  lipschitz=False, lowering="auto"):
     """Compile `model` (path, bytes or ModelProto). Returns a CompiledModel (runtime.compiled) over out_dir.
 
     With out_dir None the files go to a temporary directory that lives as long as the returned object.
@@ -86,11 +90,11 @@ def compile_model(model, out_dir=None, name=None, target="host", dtype="float32"
         raise CompileError(f"model name '{name}' is not a C identifier in lower case (letters, digits, underscores)")
     graph = frontend.to_ir(proto, raw, file_name)
     onnx_ops = Counter(n.op_type for n in proto.graph.node)
-    graph = run_pipeline(graph, {"state_pairs": state_pairs}, on_pass=on_pass)
+    graph = run_pipeline(graph, {"state_pairs": state_pairs, "lowering": lowering}, on_pass=on_pass)
     storage = assign(graph)
     figures = cost(graph, storage, onnx_ops)
     layout = layout_of(graph, name, figures["macs"])
-    command = command_line(file_name, name, target, dtype, state_pairs, verify, jacobian, lipschitz)
+    command = command_line(file_name, name, target, dtype, state_pairs, verify, jacobian, lipschitz, lowering)
     files = emit(graph, storage, layout, name, banner(graph, command), target=target)
     jacobian_record = None
     if jacobian:  # exact derivatives beside the step (compiler/jacobian)
@@ -108,6 +112,10 @@ def compile_model(model, out_dir=None, name=None, target="host", dtype="float32"
     }
     if jacobian_record is not None:
         manifest["jacobian"] = jacobian_record
+    lowerings = lowering_record(proto, raw, file_name, name, target, state_pairs, graph, files, figures, lowering,
+                                banner(graph, command))
+    if lowerings is not None:  # a YANN: dense layers or a region table (compiler/lowerings)
+        manifest["lowerings"] = lowerings
     if lipschitz:  # a certified bound for the weights as emitted (compiler/certify)
         from tinyctl.compiler.certify import certify
         manifest["lipschitz"] = certify(graph)

@@ -32,6 +32,9 @@ def _compile(p):
     p.add_argument("--verify", action="store_true", help="build on the host and compare with onnxruntime")
     p.add_argument("--jacobian", action="store_true",
                    help="also generate <name>_jacobian(): the exact Jacobian of the outputs w.r.t. the inputs")
+    p.add_argument("--lowering", default="auto", choices=["auto", "regions", "dense"],
+                   help="explicit piecewise-affine laws (YANNs): a region table with a first-match search (regions), "
+                        "the network's dense layers (dense), or regions where recognised (auto, the default)")
     p.add_argument("--lipschitz", action="store_true",
                    help="certify an upper bound of the l2 Lipschitz constant of the emitted network (manifest `lipschitz`)")
     p.add_argument("--force", action="store_true", help="replace an output directory tinyctl did not write")
@@ -56,7 +59,7 @@ def run_compile(args):
     with _status(f"compiling {args.model}" + (" and verifying against onnxruntime" if args.verify else "")):
         compiled = compile_model(args.model, args.out, name=args.name, target=args.target, dtype=args.dtype,
                                  verify=args.verify, state_pairs=pairs, force=args.force, jacobian=args.jacobian,
-                                 lipschitz=args.lipschitz)
+                                 lipschitz=args.lipschitz, lowering=args.lowering)
     print_report(compiled.manifest, args.out)
     return 0
 

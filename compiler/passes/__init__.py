@@ -1,10 +1,11 @@
 """The pass pipeline, in order. The IR verifier runs after every pass.
 
-infer_shapes -> fold_constants -> extract_state -> remove_dead -> fuse_dense -> remove_dead
+infer_shapes -> fold_constants -> extract_state -> remove_dead -> fuse_dense -> remove_dead -> lower_regions
 """
 from tinyctl.compiler.passes.dce import remove_dead
 from tinyctl.compiler.passes.fold import fold_constants
 from tinyctl.compiler.passes.fuse import fuse_dense
+from tinyctl.compiler.passes.regions import lower_regions
 from tinyctl.compiler.passes.shapes import infer_shapes
 from tinyctl.compiler.passes.state import extract_state
 from tinyctl.compiler.verifier import verify
@@ -16,6 +17,7 @@ PIPELINE = (
     ("remove_dead", remove_dead),
     ("fuse_dense", fuse_dense),
     ("remove_dead", remove_dead),
+    ("lower_regions", lower_regions),
 )
 
 
