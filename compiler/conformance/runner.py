@@ -81,7 +81,7 @@ def run_case(case, workdir, sanitize=False, verify=False):
         return _finish(result, "skip", str(why))
     as_read = {}
     name = _c_name(case.name)
-    out_dir = os.path.join(workdir, name)
+    out_dir = os.path.join(tempfile.mkdtemp(prefix=f"{name}-", dir=workdir), name)  # names may differ in case only
     try:
         compiled = compile_model(model, out_dir, name=name, target="host", verify=verify,
                                  on_pass=_interpret_as_read(feeds, as_read))
@@ -98,7 +98,7 @@ def run_case(case, workdir, sanitize=False, verify=False):
     except Exception as e:
         return _finish(result, "fail", f"{type(e).__name__}: {e}")
     finally:
-        shutil.rmtree(out_dir, ignore_errors=True)
+        shutil.rmtree(os.path.dirname(out_dir), ignore_errors=True)
     result.c_err, c_failure = _compare("C", got, expected, result.details)
     failure = c_failure or numpy_failure
     return _finish(result, "fail" if failure else "pass", failure or "")
