@@ -340,7 +340,9 @@ def step(s, u, g, h):
 
 
 def solve(model, s, p, u0=None):
-    """Improve the initial guess u0 (NC, NU); returns (u, MpcResult). The C solver's algorithm in float64."""
+    """Improve the initial guess u0 (NC, NU); returns (u, MpcResult). The C solver's algorithm in float64: the
+    full step is tried by linearizing there (that linearization serves the next iteration when it is accepted),
+    backtracking from half the step rolls out values only."""
     s.check()
     nu = s.nu
     lo, hi = _box(s)
@@ -348,11 +350,11 @@ def solve(model, s, p, u0=None):
     margin = 1e-3 * (hi - lo) if s.constraints == "barrier" else 0.0
     u = np.where(np.isfinite(u), np.clip(u, lo + margin, hi - margin), (lo + hi) / 2)
     res = MpcResult(CONVERGED, 0, np.nan, np.nan)
+    lin = linearize(model, s, p, u)
+    if lin is None:
+        res.status = NOT_FINITE
+        return u.reshape(s.control_horizon, nu), res
     for it in range(s.max_iter + 1):
-        lin = linearize(model, s, p, u)
-        if lin is None:
-            res.status = NOT_FINITE
-            break
         j, g, h = lin
         b_value, b_grad, _ = barrier_terms(s, u) if s.constraints == "barrier" else (0.0, 0.0, None)
         j += b_value
@@ -368,25 +370,40 @@ def solve(model, s, p, u0=None):
         if predicted <= s.rtol * abs(j):
             res.status = CONVERGED
             break
-        trial = _line_search(model, s, p, u, j, dv, predicted)
+        trial = _trial(s, u, dv, 1.0)
+        lin = linearize(model, s, p, trial)
+        full = np.inf if lin is None else lin[0] + (barrier_terms(s, trial)[0] if s.constraints == "barrier" else 0.0)
+        if full <= j - s.armijo * predicted:
+            u = trial
+            res.iterations = it + 1
+            continue
+        trial = _backtrack(model, s, p, u, j, dv, predicted)
         if trial is None:
             res.status = STALLED
             break
         u = trial
         res.iterations = it + 1
+        lin = linearize(model, s, p, u)
+        if lin is None:
+            res.status = NOT_FINITE
+            break
     return u.reshape(s.control_horizon, nu), res
 
 
-def _line_search(model, s, p, u, j, dv, predicted):
-    """Backtracking on J along the step: accept a sufficient share of the decrease the model predicted."""
-    alpha = 1.0
-    lo, hi = _box(s)
-    for _ in range(s.max_backtracks + 1):
-        trial = u + alpha * dv
-        if s.constraints == "projection":  # u + (P(u + d) - u) may round off the box
-            trial = np.clip(trial, lo, hi)
-        c = cost(model, s, p, trial)
-        if c <= j - s.armijo * alpha * predicted:
+def _trial(s, u, dv, alpha):
+    trial = u + alpha * dv
+    if s.constraints == "projection":  # u + (P(u + d) - u) may round off the box
+        lo, hi = _box(s)
+        trial = np.clip(trial, lo, hi)
+    return trial
+
+
+def _backtrack(model, s, p, u, j, dv, predicted):
+    """Backtracking on J from half the step: accept a sufficient share of the decrease the model predicted."""
+    alpha = 0.5
+    for _ in range(s.max_backtracks):
+        trial = _trial(s, u, dv, alpha)
+        if cost(model, s, p, trial) <= j - s.armijo * alpha * predicted:
             return trial
         alpha *= 0.5
     return None

@@ -53,20 +53,22 @@ def emit_jacobian(graph, storage, layout, name, banner):
     ctx = EmitContext(graph, storage, const_names)
     tp = TangentPlan(graph, storage, layout, rule_for)
     tp.use_namer(namer)
-    body = []
+    body, helpers = [], []
     for node in graph.nodes:
         op = ops.lookup(node.op)
         if op.is_view(node, graph):
             continue
         rule = rule_for(node)
-        code = [c for c in (rule.before(node, tp, ctx), op.emit(node, ctx), rule.after(node, tp, ctx)) if c]
+        before, after = rule.before(node, tp, ctx), rule.after(node, tp, ctx)
+        code = ([_helper(name, before, helpers)] if before else []) + [op.emit(node, ctx)] + \
+               ([_helper(name, after, helpers)] if after else [])
         outs = ", ".join(f"{o} {list(ctx.shape(o))}" for o in node.outputs if o)
         body.append((f"{node.name}: {node.op} -> {outs}", "\n".join(code)))
     finals = _finals(graph, storage, layout, tp, ctx)
     p, n_out = layout["sizes"]["in"], layout["sizes"]["out"]
     text = "\n".join(c for _, c in body) + "\n".join(finals)
     args = dict(name=name, NAME=name.upper(), banner=banner, body=body, finals=finals, arena=storage.arena_size,
-                tangents=tp.arena_size, uses_in=bool(re.search(r"\bin\b", text)),
+                tangents=tp.arena_size, uses_in=bool(re.search(r"\bin\b", text)), helpers=helpers,
                 constants=[{"cname": c, "shape": list(v.shape), "size": v.size, "data": c_float_array(v)}
                            for c, v in tp.constants])
     source = _ENV.get_template("function.c.j2").render(**args)
@@ -79,6 +81,19 @@ def emit_jacobian(graph, storage, layout, name, banner):
                          for e in layout["inputs"]],
               "verify": None}
     return source, {f"{name}_jacobian.h": header}, record
+
+
+HELPER_PARAMS = ("in", "out", "jac", "arena", "tan")
+
+
+def _helper(name, code, helpers):
+    """Tangent code in a function of its own (never inlined): kept apart from the values' kernels, whose inline
+    assembly GCC cannot size, so the float constants tangent code loads stay within reach of their literal pool.
+    Returns the call."""
+    fname = f"{name}_tangent_{len(helpers)}"
+    unused = [p for p in HELPER_PARAMS if not re.search(rf"\b{p}\b", code)]
+    helpers.append({"name": fname, "code": code, "unused": unused})
+    return f"{fname}(in, out, jac, arena, tan);"
 
 
 def _finals(graph, storage, layout, tp, ctx):

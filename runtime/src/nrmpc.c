@@ -390,22 +390,42 @@ static float solve_step(const tc_nrmpc_settings_t *set, const float *u, tc_nrmpc
     return m0 - m;
 }
 
-/* Backtracking on J along the step: accept a sufficient share of the decrease the step model predicted. */
-static int line_search(const tc_nrmpc_settings_t *set, const tc_nrmpc_problem_t *prob, const float *u, float cost,
-                       float predicted, tc_nrmpc_workspace_t *w)
+static void trial_point(const tc_nrmpc_settings_t *set, const float *u, float alpha, tc_nrmpc_workspace_t *w)
 {
-    float alpha = 1.0f;
-    for (int t = 0; t <= set->max_backtracks; ++t, alpha *= 0.5f) {
-        for (int a = 0; a < NV; ++a) {
-            w->trial[a] = u[a] + alpha * w->dv[a];
-            if (set->constraints == TC_NRMPC_PROJECTION)  /* u + (P(u + d) - u) may round off the box */
-                w->trial[a] = clampf(w->trial[a], lower(a, set), upper(a, set));
-        }
-        const float c = cost_at(set, prob, w->trial, w);
-        if (c <= cost - set->armijo * alpha * predicted)
+    for (int a = 0; a < NV; ++a) {
+        w->trial[a] = u[a] + alpha * w->dv[a];
+        if (set->constraints == TC_NRMPC_PROJECTION)  /* u + (P(u + d) - u) may round off the box */
+            w->trial[a] = clampf(w->trial[a], lower(a, set), upper(a, set));
+    }
+}
+
+/* Backtracking on J from half the step (the full step was tried by linearizing there): accept a sufficient
+ * share of the decrease the step model predicted. */
+static int backtrack(const tc_nrmpc_settings_t *set, const tc_nrmpc_problem_t *prob, const float *u, float cost,
+                     float predicted, tc_nrmpc_workspace_t *w)
+{
+    float alpha = 0.5f;
+    for (int t = 0; t < set->max_backtracks; ++t, alpha *= 0.5f) {
+        trial_point(set, u, alpha, w);
+        if (cost_at(set, prob, w->trial, w) <= cost - set->armijo * alpha * predicted)
             return 1;
     }
     return 0;
+}
+
+/* J at u (the linearization in w done), its gradient in w->grad and the barrier's Hessian diagonal in w->extra. */
+static float total_cost(const tc_nrmpc_settings_t *set, const float *u, float smooth_cost, tc_nrmpc_workspace_t *w)
+{
+    float cost = smooth_cost;
+    for (int a = 0; a < NV; ++a)
+        w->grad[a] = w->g[a];
+    if (set->constraints == TC_NRMPC_BARRIER) {
+        float bg[NV];
+        cost += barrier_at(set, u, bg, w->extra);
+        for (int a = 0; a < NV; ++a)
+            w->grad[a] += bg[a];
+    }
+    return cost;
 }
 
 tc_nrmpc_result_t tc_nrmpc_solve(const tc_nrmpc_settings_t *set, const tc_nrmpc_problem_t *prob,
@@ -413,6 +433,7 @@ tc_nrmpc_result_t tc_nrmpc_solve(const tc_nrmpc_settings_t *set, const tc_nrmpc_
 {
     tc_nrmpc_result_t res = {TC_NRMPC_BAD_SETTINGS, 0, NAN, NAN};
     float *u = &sol->u[0][0];
+    float smooth;
     if (tc_nrmpc_check_settings(set))
         return res;
     /* the initial guess must lie in the box (strictly inside it for the barrier) */
@@ -421,20 +442,12 @@ tc_nrmpc_result_t tc_nrmpc_solve(const tc_nrmpc_settings_t *set, const tc_nrmpc_
         const float margin = set->constraints == TC_NRMPC_BARRIER ? 1e-3f * (hi - lo) : 0.0f;
         u[a] = isfinite(u[a]) ? clampf(u[a], lo + margin, hi - margin) : 0.5f * (lo + hi);
     }
+    if (!linearize(set, prob, u, work, &smooth)) {
+        res.status = TC_NRMPC_NOT_FINITE;
+        return res;
+    }
     for (int it = 0; it <= set->max_iter; ++it) {
-        float cost;
-        if (!linearize(set, prob, u, work, &cost)) {
-            res.status = TC_NRMPC_NOT_FINITE;
-            return res;
-        }
-        for (int a = 0; a < NV; ++a)
-            work->grad[a] = work->g[a];
-        if (set->constraints == TC_NRMPC_BARRIER) {
-            float bg[NV];
-            cost += barrier_at(set, u, bg, work->extra);
-            for (int a = 0; a < NV; ++a)
-                work->grad[a] += bg[a];
-        }
+        const float cost = total_cost(set, u, smooth, work);
         res.cost = cost;
         res.grad_norm = gradient_norm(set, u, work->grad);
         if (res.grad_norm <= set->tol) {
@@ -450,13 +463,29 @@ tc_nrmpc_result_t tc_nrmpc_solve(const tc_nrmpc_settings_t *set, const tc_nrmpc_
             res.status = TC_NRMPC_CONVERGED;
             return res;
         }
-        if (!line_search(set, prob, u, cost, predicted, work)) {
+        /* the full step, linearized there at once: accepted, that linearization serves the next iteration */
+        trial_point(set, u, 1.0f, work);
+        if (linearize(set, prob, work->trial, work, &smooth)) {
+            const float full = set->constraints == TC_NRMPC_BARRIER ? smooth + barrier_at(set, work->trial, 0, 0)
+                                                                    : smooth;
+            if (full <= cost - set->armijo * predicted) {
+                for (int a = 0; a < NV; ++a)
+                    u[a] = work->trial[a];
+                res.iterations = it + 1;
+                continue;
+            }
+        }
+        if (!backtrack(set, prob, u, cost, predicted, work)) {
             res.status = TC_NRMPC_STALLED;
             return res;
         }
         for (int a = 0; a < NV; ++a)
             u[a] = work->trial[a];
         res.iterations = it + 1;
+        if (!linearize(set, prob, u, work, &smooth)) {
+            res.status = TC_NRMPC_NOT_FINITE;
+            return res;
+        }
     }
     return res;  /* not reached: the last pass returns MAX_ITER at the latest */
 }

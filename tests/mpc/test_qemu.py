@@ -61,7 +61,7 @@ def test_msd_steady_tracking_in_qemu(msd_model, tmp_path):
     reference previewed over the horizon: warm-started solves converge in 1 to 3 iterations, as on the host."""
     from tinyctl.plants import msd
     _, directory, meta = msd_model
-    s = MpcSettings.for_dynamics(meta)
+    s = MpcSettings.for_dynamics(meta, disturbance=0.0)   # the plain model, as the host loop below runs it
     fw = build(directory, board="qemu-stm32f405", out_dir=str(tmp_path / "fw"), mode="mpc", mpc=s)
     host = HostMpc(directory, s)
     x, u_host, u_prev = np.zeros(2), nrmpc.initial_guess(s), np.zeros(1)

@@ -27,25 +27,54 @@ static inline float tc_dact_from_output(float y, int act, float alpha, float bet
     }
 }
 
-/* Tangent of y[r] = act(W x[r] + b) for m rows of k inputs and n outputs, from the tangent tx [m*k][p]. */
+/* Tangent code lives in functions of its own (compiler/jacobian): kept out of line on purpose. */
+#if defined(__GNUC__)
+#define TC_JAC_NOINLINE __attribute__((noinline))
+#else
+#define TC_JAC_NOINLINE
+#endif
+
+/* a * b + c, fused where the FPU has it (Cortex-M4F/M7: vfma); the host keeps the plain expression */
+#if defined(__ARM_FEATURE_FMA)
+#define TC_JAC_FMA(a, b, c) fmaf((a), (b), (c))
+#else
+#define TC_JAC_FMA(a, b, c) ((a) * (b) + (c))
+#endif
+
+/* Tangent of y[r] = act(W x[r] + b) for m rows of k inputs and n outputs, from the tangent tx [m*k][p].
+ * Columns go in blocks of four accumulators held in registers (p is a compile-time constant at every call, so
+ * the block's tail folds away): one weight load feeds up to four multiply-adds. */
 static inline void tc_jac_dense(const float *w, const float *tx, const float *y, float *ty, int m, int k, int n,
                                 int p, int act, float alpha, float beta)
 {
     for (int r = 0; r < m; ++r) {
+        const float *xr = tx + r * k * p;
         for (int j = 0; j < n; ++j) {
             const float *wj = w + j * k;
             float *t = ty + (r * n + j) * p;
-            for (int c = 0; c < p; ++c)
-                t[c] = 0.0f;
-            for (int i = 0; i < k; ++i) {
-                const float wi = wj[i];
-                const float *s = tx + (r * k + i) * p;
-                for (int c = 0; c < p; ++c)
-                    t[c] += wi * s[c];
-            }
             const float d = tc_dact_from_output(y[r * n + j], act, alpha, beta);
-            for (int c = 0; c < p; ++c)
-                t[c] *= d;
+            for (int c = 0; c < p; c += 4) {
+                const int width = p - c < 4 ? p - c : 4;
+                float a0 = 0.0f, a1 = 0.0f, a2 = 0.0f, a3 = 0.0f;
+                for (int i = 0; i < k; ++i) {
+                    const float wi = wj[i];
+                    const float *s = xr + i * p + c;
+                    a0 = TC_JAC_FMA(wi, s[0], a0);
+                    if (width > 1)
+                        a1 = TC_JAC_FMA(wi, s[1], a1);
+                    if (width > 2)
+                        a2 = TC_JAC_FMA(wi, s[2], a2);
+                    if (width > 3)
+                        a3 = TC_JAC_FMA(wi, s[3], a3);
+                }
+                t[c] = d * a0;
+                if (width > 1)
+                    t[c + 1] = d * a1;
+                if (width > 2)
+                    t[c + 2] = d * a2;
+                if (width > 3)
+                    t[c + 3] = d * a3;
+            }
         }
     }
 }

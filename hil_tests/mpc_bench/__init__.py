@@ -1,0 +1,1 @@
+"""Bench section "mpc" (tinyctl bench --section mpc): see run()."""
