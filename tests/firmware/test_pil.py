@@ -49,5 +49,9 @@ def test_qemu_icount_agrees_with_unicorn(board, firmware):
     with QemuSession(fw, icount=True) as q:
         measured = np.array([q.instructions(q.link.observation(x[k, 0]).cost) for k in range(40)])
     assert np.all(np.abs(measured - exact) <= 0.01 * exact), np.abs(measured / exact - 1).max()
-    # and not by accident: per-step counts vary with the input (activation paths), and both see the same variation
-    assert np.corrcoef(measured, exact)[0, 1] > 0.99
+    # and not by accident: where per-step counts vary with the input (libm's activation paths), both see the same
+    # variation; the Cortex-M4F/M7 kernels are branch-free, one count for every step, which QEMU sees too
+    if np.ptp(exact) > 0:
+        assert np.corrcoef(measured, exact)[0, 1] > 0.99
+    else:
+        assert np.ptp(measured) <= 0.01 * exact[0]

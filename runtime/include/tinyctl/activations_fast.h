@@ -11,7 +11,7 @@
  * slow test all 2^32 inputs):
  *   tc_tanh_fast       <= 3.0e-7      tc_sigmoid_fast   <= 2.0e-7
  *   tc_softplus_fast   <= 2.0e-7 + 6.0e-8 |softplus(x)|      tc_expm1_neg (elu, x < 0)   <= 2.0e-7
- * NaN in gives NaN out; +-Inf give the limits (+-1, 0 or 1, Inf or 0, -1).
+ * NaN in gives NaN out; +-Inf give the limits within those bounds (tanh saturates at tanh(8) + 4e-8).
  *
  * tanh(x) ~ c P(c^2) / Q(c^2) with c the input clamped to [-8, 8] (tanh(8) = 1 - 2.3e-7) and truncated to a
  * multiple of 2^-28, P and Q of degree 4: a minimax fit of the math error (4e-8) on [0, 8], float rounding

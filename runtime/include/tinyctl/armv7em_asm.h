@@ -89,8 +89,24 @@
     "    .endif\n" \
     "  .endr\n" \
     ".endm\n" \
-    /* R rows of weights w [rows][k] against the input x: accumulate into s8.. */ \
-    ".macro tc_src w, x, xq, k, r\n" \
+    ".macro tc_movi reg, v\n" \
+    "  mov \\reg, #\\v\n" \
+    ".endm\n" \
+    /* one panel of kp <= 16 columns over r rows; w moves on to the same panel of the next row after each, and
+     * back to the next panel of the first row at the end */ \
+    ".macro tc_panel w, xq, k, kp, r\n" \
+    "  tc_vx vldm, \\xq, 16, \\kp, 1\n" \
+    "  .set tc_i, 0\n" \
+    "  .rept \\r\n" \
+    "    tc_row \\w, %%(8+tc_i), \\kp\n" \
+    "    tc_step add, \\w, %%(4*(\\k-\\kp))\n" \
+    "    .set tc_i, tc_i+1\n" \
+    "  .endr\n" \
+    "  tc_step sub, \\w, %%(4*(\\r*\\k-\\kp))\n" \
+    ".endm\n" \
+    /* r rows of weights w [rows][k] against the input x, accumulated into s8..: inputs held in s16.., full
+     * panels of 16 in a loop (counter pc), the remainder unrolled; w ends at the row after the last */ \
+    ".macro tc_src w, x, xq, pc, k, r\n" \
     "  .if \\k <= 16\n" \
     "    tc_vx vldm, \\x, 16, \\k, 0\n" \
     "    .set tc_i, 0\n" \
@@ -100,26 +116,19 @@
     "    .endr\n" \
     "  .else\n" \
     "    mov \\xq, \\x\n" \
-    "    .set tc_p, 0\n" \
-    "    .rept (\\k+15)/16\n" \
-    "      .set tc_kp, \\k-tc_p\n" \
-    "      .if tc_kp > 16\n" \
-    "        .set tc_kp, 16\n" \
-    "      .endif\n" \
-    "      tc_vx vldm, \\xq, 16, %%tc_kp, 1\n" \
-    "      .set tc_i, 0\n" \
-    "      .rept \\r\n" \
-    "        tc_row \\w, %%(8+tc_i), %%tc_kp\n" \
-    "        tc_step add, \\w, %%(4*(\\k-tc_kp))\n" \
-    "        .set tc_i, tc_i+1\n" \
-    "      .endr\n" \
-    "      .if tc_p+tc_kp < \\k\n" \
-    "        tc_step sub, \\w, %%(4*(\\r*\\k-tc_kp))\n" \
-    "      .else\n" \
-    "        tc_step sub, \\w, %%(4*tc_p)\n" \
-    "      .endif\n" \
-    "      .set tc_p, tc_p+16\n" \
-    "    .endr\n" \
+    "    .if \\k/16 > 1\n" \
+    "      tc_movi \\pc, %%(\\k/16)\n" \
+    "2:\n" \
+    "      tc_panel \\w, \\xq, \\k, 16, \\r\n" \
+    "      subs \\pc, \\pc, #1\n" \
+    "      bne 2b\n" \
+    "    .else\n" \
+    "      tc_panel \\w, \\xq, \\k, 16, \\r\n" \
+    "    .endif\n" \
+    "    .if \\k-(\\k/16)*16\n" \
+    "      tc_panel \\w, \\xq, \\k, %%(\\k-(\\k/16)*16), \\r\n" \
+    "    .endif\n" \
+    "    tc_step add, \\w, %%(4*(\\r-1)*\\k)\n" \
     "  .endif\n" \
     ".endm\n" \
     /* activations on the accumulators s8..s<8+r-1>; tanh and sigmoid need the constant table in cp */ \
@@ -182,8 +191,20 @@
 
 #define TC_ASM_END \
     ".purgem tc_vx\n.purgem tc_vx_\n.purgem tc_op3\n.purgem tc_vec\n.purgem tc_dot\n.purgem tc_row\n" \
-    ".purgem tc_imm\n.purgem tc_step\n.purgem tc_src\n.purgem tc_act_0\n.purgem tc_relu1\n.purgem tc_act_1\n.purgem tc_rat1\n" \
+    ".purgem tc_imm\n.purgem tc_step\n.purgem tc_movi\n.purgem tc_panel\n.purgem tc_src\n.purgem tc_act_0\n.purgem tc_relu1\n.purgem tc_act_1\n.purgem tc_rat1\n" \
     ".purgem tc_rat\n.purgem tc_act_4\n.purgem tc_act_5\n.noaltmacro\n"
+
+/* gcc sizes an asm statement by its lines (4 bytes each) when it places literal pools; the macros expand to
+ * far more instructions than lines, so each statement ends with enough empty lines to cover what it expands
+ * to (TC_ASM_PAD_*), chosen from a bound on its instructions. */
+#define TC_NL8 "\n\n\n\n\n\n\n\n"
+#define TC_NL64 TC_NL8 TC_NL8 TC_NL8 TC_NL8 TC_NL8 TC_NL8 TC_NL8 TC_NL8
+#define TC_ASM_PAD_512 TC_NL64 TC_NL64 TC_NL64 TC_NL64 TC_NL64 TC_NL64 TC_NL64 TC_NL64
+#define TC_ASM_PAD_1024 TC_ASM_PAD_512 TC_ASM_PAD_512
+#define TC_ASM_PAD_2048 TC_ASM_PAD_1024 TC_ASM_PAD_1024
+/* upper bounds of the instructions of one block of up to 8 rows: per source of k columns, and in all */
+#define TC_ASM_SRC_LINES(k) ((k) == 0 ? 0 : (k) <= 16 ? 1 + 8 * (2 + (k)) : 20 + 2 * (8 * 19 + 4))
+#define TC_ASM_BLOCK_LINES(k, k2) (12 + TC_ASM_SRC_LINES(k) + TC_ASM_SRC_LINES(k2) + 3 + 8 * 19 + 1)
 
 /* Activations the blocks fuse: TC_ACT_NONE, _RELU, _TANH, _SIGMOID (the others run in C after the block). */
 #define TC_ASM_FUSES(act) ((act) == 0 || (act) == 1 || (act) == 4 || (act) == 5)

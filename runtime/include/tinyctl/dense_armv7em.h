@@ -22,42 +22,52 @@ TC_ARMV7EM_INLINE void tc_armv7em_mv(const float *w, const float *x, int k, cons
     const float *cp = act == TC_ACT_SIGMOID ? tc_sigm_coef : tc_tanh_coef;
     const float *bp = b ? b : tc_zero8;
     const float *xq;
-    int cnt;
-    __asm__ volatile(
-        TC_ASM_BEGIN
-        ".macro tc_blk r\n"
-        "  tc_vx vldm, %[b], 8, \\r, %c[bw]\n"
-        "  .if %c[b2w]\n"
-        "    tc_vx vldm, %[b2], 0, \\r, 1\n"
-        "    tc_vec vadd, \\r, 8, 8, 0\n"
-        "  .endif\n"
-        "  tc_src %[w], %[x], %[xq], %c[k], \\r\n"
-        "  .if %c[k2]\n"
-        "    tc_src %[w2], %[x2], %[xq], %c[k2], \\r\n"
-        "  .endif\n"
-        "  tc_act_%c[act] \\r, %[cp]\n"
-        "  tc_vx vstm, %[y], 8, \\r, 1\n"
-        ".endm\n"
-        ".if %c[nb] > 1\n"
-        "  mov %[cnt], #%c[nb]\n"
-        "1:\n"
-        "  tc_blk 8\n"
-        "  subs %[cnt], %[cnt], #1\n"
-        "  bne 1b\n"
-        ".elseif %c[nb] == 1\n"
-        "  tc_blk 8\n"
-        ".endif\n"
-        ".if %c[rem]\n"
-        "  tc_blk %c[rem]\n"
-        ".endif\n"
-        ".purgem tc_blk\n"
-        TC_ASM_END
-        : [w] "+r"(w), [w2] "+r"(w2), [b] "+r"(bp), [b2] "+r"(b2), [y] "+r"(y), [xq] "=&r"(xq), [cnt] "=&r"(cnt)
-        : [x] "r"(x), [x2] "r"(x2), [cp] "r"(cp), [k] "i"(k), [k2] "i"(k2), [nb] "i"(n / 8), [rem] "i"(n % 8),
-          [act] "i"(act), [bw] "i"(b != NULL), [b2w] "i"(b2 != NULL)
-        : "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "s12", "s13", "s14", "s15",
-          "s16", "s17", "s18", "s19", "s20", "s21", "s22", "s23", "s24", "s25", "s26", "s27", "s28", "s29", "s30",
-          "s31", "cc", "memory");
+    int cnt, pc;
+    const int lines = 2 * TC_ASM_BLOCK_LINES(k, k2) + 8;
+#define TC_MV_ASM(pad) \
+    __asm__ volatile( \
+        TC_ASM_BEGIN \
+        ".macro tc_blk r\n" \
+        "  tc_vx vldm, %[b], 8, \\r, %c[bw]\n" \
+        "  .if %c[b2w]\n" \
+        "    tc_vx vldm, %[b2], 0, \\r, 1\n" \
+        "    tc_vec vadd, \\r, 8, 8, 0\n" \
+        "  .endif\n" \
+        "  tc_src %[w], %[x], %[xq], %[pc], %c[k], \\r\n" \
+        "  .if %c[k2]\n" \
+        "    tc_src %[w2], %[x2], %[xq], %[pc], %c[k2], \\r\n" \
+        "  .endif\n" \
+        "  tc_act_%c[act] \\r, %[cp]\n" \
+        "  tc_vx vstm, %[y], 8, \\r, 1\n" \
+        ".endm\n" \
+        ".if %c[nb] > 1\n" \
+        "  mov %[cnt], #%c[nb]\n" \
+        "1:\n" \
+        "  tc_blk 8\n" \
+        "  subs %[cnt], %[cnt], #1\n" \
+        "  bne 1b\n" \
+        ".elseif %c[nb] == 1\n" \
+        "  tc_blk 8\n" \
+        ".endif\n" \
+        ".if %c[rem]\n" \
+        "  tc_blk %c[rem]\n" \
+        ".endif\n" \
+        ".purgem tc_blk\n" \
+        TC_ASM_END pad \
+        : [w] "+r"(w), [w2] "+r"(w2), [b] "+r"(bp), [b2] "+r"(b2), [y] "+r"(y), [xq] "=&r"(xq), [cnt] "=&r"(cnt), \
+          [pc] "=&r"(pc) \
+        : [x] "r"(x), [x2] "r"(x2), [cp] "r"(cp), [k] "i"(k), [k2] "i"(k2), [nb] "i"(n / 8), [rem] "i"(n % 8), \
+          [act] "i"(act), [bw] "i"(b != NULL), [b2w] "i"(b2 != NULL) \
+        : "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "s12", "s13", "s14", "s15", \
+          "s16", "s17", "s18", "s19", "s20", "s21", "s22", "s23", "s24", "s25", "s26", "s27", "s28", "s29", "s30", \
+          "s31", "cc", "memory")
+    if (lines <= 512)
+        TC_MV_ASM(TC_ASM_PAD_512);
+    else if (lines <= 1024)
+        TC_MV_ASM(TC_ASM_PAD_1024);
+    else
+        TC_MV_ASM(TC_ASM_PAD_2048);
+#undef TC_MV_ASM
 }
 
 /* y = W x + b (b may be NULL) */

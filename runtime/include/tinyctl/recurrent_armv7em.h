@@ -47,7 +47,7 @@ TC_ARMV7EM_INLINE void tc_armv7em_gru_update(float *y, const float *rg, const fl
         "  tc_upd %c[rem]\n"
         ".endif\n"
         ".purgem tc_upd\n"
-        TC_ASM_END
+        TC_ASM_END TC_ASM_PAD_512
         : [y] "+r"(y), [ya] "+r"(ya), [rg] "+r"(rg), [g] "+r"(g), [z] "+r"(z), [h] "+r"(h), [cnt] "=&r"(cnt)
         : [cp] "r"(cp), [nb] "i"(n / 8), [rem] "i"(n % 8), [lbr] "i"(lbr)
         : "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "s12", "s13", "s14", "s15",
