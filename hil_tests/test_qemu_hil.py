@@ -44,8 +44,9 @@ def test_slow_figure_eight_in_rotorpy_matches_the_reference(qemu, reference):
     assert abs(qm["rmse"] - rm["rmse"]) < 1e-3
     d = deviation(qt, rt)
     assert d["steps"] == len(rt) and d["max_position_deviation"] < 1e-3
-    # every step was measured on the emulated MCU: thousands of instructions, the same order each step
-    assert 5_000 < np.median(qt.cost) < 100_000
+    # every step was measured on the emulated MCU: at least one instruction per multiply-accumulate of the
+    # policy (1952), and nowhere near a runaway
+    assert 1952 <= np.min(qt.cost) and np.max(qt.cost) < 100_000
 
 
 def test_recovery_successes_equal_the_reference(qemu, reference):
