@@ -15,6 +15,7 @@ SECTIONS = {
     "compiler": "tinyctl.compiler.bench:run",
     "firmware": "tinyctl.firmware.bench:run",
     "hil": "tinyctl.hil_tests.bench:run",
+    "mpc": "tinyctl.hil_tests.mpc_bench.run:run",
 }
 
 HEADER = """# tinyctl benchmarks
