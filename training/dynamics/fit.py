@@ -61,15 +61,17 @@ def _fit(net, x, u, xn, epochs, batch, lr, holdout, seed, progress):
     return history, metrics
 
 
-def rollout_error(plant, model_step, episodes=32, length=50, seed=1):
+def rollout_error(plant, model_step, episodes=32, length=None, seed=1):
     """Open-loop predictions of `length` steps against the simulator, from random states under random
     piecewise-constant inputs: RMSE and max abs error per state, over every step of every episode."""
     rng = np.random.default_rng(seed)
+    length = length or plant.rollout_steps
     sim = plant.step_function()
     lo, hi = np.asarray(plant.state_low), np.asarray(plant.state_high)
     x_true = data.uniform(rng, lo + 0.25 * (hi - lo), hi - 0.25 * (hi - lo), episodes)
     x_pred = x_true.copy()
-    nominal, half = np.asarray(plant.nominal, float), 0.25 * (np.asarray(plant.input_high) - np.asarray(plant.input_low))
+    nominal = np.asarray(plant.nominal, float)
+    half = plant.rollout_spread * (np.asarray(plant.input_high) - np.asarray(plant.input_low))
     lo_u, hi_u = np.maximum(nominal - half, plant.input_low), np.minimum(nominal + half, plant.input_high)
     errs = []
     for t in range(length):

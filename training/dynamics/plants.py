@@ -21,6 +21,8 @@ class DynamicsPlant:
     input_high: tuple
     simulator: object         # a callable returning the vectorised step function (imported lazily)
     input_nominal: tuple = None   # the input the plant rests at (hover); default the box's centre
+    rollout_steps: int = 50       # the open-loop check: this many steps, with inputs held for 10 steps at a
+    rollout_spread: float = 0.25  # time, uniform within this share of the box's width around the nominal input
     hidden: tuple = (16, 16)
     mpc: dict = field(default_factory=dict)   # horizon, control_horizon, q (per state), r (per input), barrier
 

@@ -85,7 +85,7 @@ def plant(loop):
             state_low=(-0.4, -0.4, -0.4, -6.0, -6.0, -3.0, 0.2, 0.2, 0.2, 0.2),
             state_high=(0.4, 0.4, 0.4, 6.0, 6.0, 3.0, 1.0, 1.0, 1.0, 1.0),
             input_low=(0.0,) * 4, input_high=(1.0,) * 4, simulator=_attitude_step, hidden=(32, 32),
-            input_nominal=(hover,) * 4,
+            input_nominal=(hover,) * 4, rollout_steps=20, rollout_spread=0.03,   # open loop, it tumbles
             mpc={"horizon": 10, "control_horizon": 2, "q": [400.0, 400.0, 100.0, 1.0, 1.0, 0.5, 0, 0, 0, 0],
                  "r": [0.5] * 4, "barrier": 1e-3, "disturbance": 0.3})
     raise ValueError(f"unknown quadrotor loop '{loop}'")

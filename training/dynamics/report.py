@@ -4,20 +4,21 @@ import numpy as np
 from tinyctl.training.dynamics import data
 
 
-def plot_training(plant, history, model_step, path, seed=0, length=100):
+def plot_training(plant, history, model_step, path, seed=0, length=None):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     rng = np.random.default_rng(seed + 7)
+    length = length or 2 * plant.rollout_steps
     sim = plant.step_function()
     lo, hi = np.asarray(plant.state_low), np.asarray(plant.state_high)
     x_true = data.uniform(rng, lo + 0.3 * (hi - lo), hi - 0.3 * (hi - lo), 1)
     x_pred = x_true.copy()
     truth, pred, t = [x_true[0]], [x_pred[0]], np.arange(length + 1) * plant.dt
     for k in range(length):
-        if k % 20 == 0:
+        if k % 10 == 0:
             nominal = np.asarray(plant.nominal, float)
-            half = 0.3 * (np.asarray(plant.input_high) - np.asarray(plant.input_low))
+            half = plant.rollout_spread * (np.asarray(plant.input_high) - np.asarray(plant.input_low))
             u = data.uniform(rng, np.maximum(nominal - half, plant.input_low),
                              np.minimum(nominal + half, plant.input_high), 1)
         x_true, x_pred = sim(x_true, u), model_step(x_pred, u)
