@@ -20,6 +20,12 @@ def rows(manifest):
         ("state", f"{m['memory']['state_bytes']:,} B"),
         ("ops", ", ".join(f"{k} {v}" for k, v in m["ops"].items())),
     ]
+    j = m.get("jacobian")
+    if j:
+        check = j.get("verify")
+        out.append(("jacobian", f"{j['function']}(): d out / d in, {j['rows']} x {j['cols']}, forward mode; tangents "
+                                f"{j['tangent_arena_bytes']:,} B (stack)" + (
+                                    f"; max |err| {check['max_abs_err']:.3g} against {check['reference']}" if check else "")))
     v = m.get("verify")
     if v:
         out.append(("verify", f"max |err| {v['max_abs_err']:.3g}, max rel {v['max_rel_err']:.3g} against {v['reference']} "
