@@ -17,7 +17,7 @@ def _trace(t, position, ref, motors=0.5, **kw):
 
 
 def test_catalog_names_every_required_scenario():
-    for name in ("hover", "recovery", "step", "figure8_slow", "figure8_medium", "figure8_fast", "gust", "mass",
+    for name in ("hover", "recovery", "recovery_any_yaw", "step", "figure8_slow", "figure8_medium", "figure8_fast", "gust", "mass",
                  "noise", "latency"):
         assert scenarios.get(name).name == name
     with pytest.raises(TinyctlError, match="unknown scenario"):

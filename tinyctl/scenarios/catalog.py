@@ -23,6 +23,8 @@ def _catalog():
         Scenario("recovery", "recover from random states (position +-0.5 m, velocity +-0.5 m/s, tilt <= 30 deg, "
                  "yaw +-90 deg, rates +-1 rad/s) and hold the origin", Hover(HOME), duration=5.0, runs=20,
                  initial=RandomState()),
+        Scenario("recovery_any_yaw", "the recovery scenario from any heading (yaw +-180 deg)", Hover(HOME),
+                 duration=5.0, runs=20, initial=RandomState(yaw_deg=180.0)),
         Scenario("step", "a 1 m setpoint step along x", step, duration=5.0),
         _figure_eight("slow", 1),
         _figure_eight("medium", 2),
