@@ -7,8 +7,9 @@ a real board over its serial port, with metrics, plots and reports.
         results = run_scenario(scenarios.get("hover"), make_sim("rotorpy"), ex)
 
 Layout: sims/ (simulator adapters), executors/ (where the policy runs), harness.py (the lock-step loop),
-report.py and plots.py (report.json, report.md, PNGs), command.py (`tinyctl hil`), bench.py (bench section
-"hil"), test_*.py (the HIL suites, pytest marker `hil`).
+report.py and plots.py (report.json, report.md, PNGs), command.py (`tinyctl hil`), sweep.py (every scenario,
+several executors: the table), demo.py (the flights of `tinyctl demo`), bench.py (bench section "hil"), test_*.py
+(the HIL suites, pytest marker `hil`). plant_loop.py and mpc_* are the MPC benchmark's PLANT-frame loop.
 """
 from tinyctl.hil_tests.executors import (ExecutorFault, StepResult, make_executor, pil_executor, reference_executor,
                                          sil_executor)
