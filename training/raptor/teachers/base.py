@@ -1,0 +1,28 @@
+"""What every teacher gives the distillation: actions for a batch of vehicles it knows.
+
+A teacher is built for a VehicleBatch and the episode's disturbance forces (privileged information the student
+never sees), and acts on the full plant state, which includes the motor speeds (RAPTOR's teachers see the rotor
+speeds too):
+
+    teacher = make_teacher("lqr", vehicles, disturbance)
+    action = teacher.act(x, target_position, target_velocity, previous_action)   # x [B, 17] -> [B, 4]
+
+Actions are in the student's action space (RAPTOR's: [-1, 1], motor order M1..M4), so a label needs no
+conversion. A teacher's whole input is the plant state and the previous executed action (which the student sees
+too), so one teacher can label any state of any rollout, whoever flew it: what DAgger needs.
+"""
+
+
+class Teacher:
+    name = "teacher"
+
+    def __init__(self, vehicles, disturbance):
+        self.vehicles = vehicles
+        self.disturbance = disturbance
+
+    def act(self, x, target_position, target_velocity, previous_action):
+        raise NotImplementedError
+
+    def select(self, index):
+        """The same teachers for a sub-batch of the vehicles."""
+        raise NotImplementedError
