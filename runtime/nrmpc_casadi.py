@@ -122,8 +122,8 @@ def solve_ipopt(model, s, problem, u0, tol=1e-10, f=None):
     f = f or model_function(model)
     u = ca.SX.sym("u", s.nv)
     ref = np.broadcast_to(np.asarray(problem.ref, float), (s.horizon, s.nx))
-    cost = objective(f, s, ca.DM(np.asarray(problem.x0, float)), ca.DM(ref), ca.DM(np.asarray(problem.u_prev, float)), u,
-                     ca.DM(problem.offset))
+    cost = objective(f, s, ca.DM(np.asarray(problem.x0, float)), ca.DM(ref),
+                     ca.DM(np.asarray(problem.u_prev, float)), u, ca.DM(problem.offset))
     solver = ca.nlpsol("ipopt", "ipopt", {"x": u, "f": cost},
                        {"ipopt.print_level": 0, "ipopt.sb": "yes", "print_time": 0, "ipopt.tol": tol,
                         "ipopt.max_iter": 500})

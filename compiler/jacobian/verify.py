@@ -22,7 +22,8 @@ def to_float64(model):
     _decompose(g)
     for i, init in enumerate(g.initializer):
         if init.data_type == TensorProto.FLOAT:
-            g.initializer[i].CopyFrom(numpy_helper.from_array(numpy_helper.to_array(init).astype(np.float64), init.name))
+            wide = numpy_helper.to_array(init).astype(np.float64)
+            g.initializer[i].CopyFrom(numpy_helper.from_array(wide, init.name))
     for vi in list(g.input) + list(g.output) + list(g.value_info):
         if vi.type.tensor_type.elem_type == TensorProto.FLOAT:
             vi.type.tensor_type.elem_type = TensorProto.DOUBLE
@@ -55,7 +56,8 @@ def _decompose(g):
                       helper.make_node("Add", [t + "r", t + "l"], [y])]
         elif n.op_type == "Elu":  # relu(x) + alpha (exp(min(x, 0)) - 1)
             alpha = attrs.get("alpha", 1.0)
-            nodes += [helper.make_node("Min", [x, const(0.0)], [t + "m"]), helper.make_node("Exp", [t + "m"], [t + "e"]),
+            nodes += [helper.make_node("Min", [x, const(0.0)], [t + "m"]),
+                      helper.make_node("Exp", [t + "m"], [t + "e"]),
                       helper.make_node("Sub", [t + "e", const(1.0)], [t + "s"]),
                       helper.make_node("Mul", [t + "s", const(alpha)], [t + "a"]),
                       helper.make_node("Relu", [x], [t + "r"]), helper.make_node("Add", [t + "r", t + "a"], [y])]

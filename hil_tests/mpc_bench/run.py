@@ -193,16 +193,18 @@ def _markdown(models, kernels, methods, bar, gains, hil_rows, altitude, plots):
            "(PIL) per call; control rates on the 168 MHz STM32F405 as 168e6 / instructions (one instruction per "
            "cycle; the M4's FPU loads and divides take more, flash wait states more still).", "",
            "### Dynamics models", "",
-           "| plant | model | one-step RMSE / increment std | 1 s open-loop RMSE | Jacobian vs onnxruntime (float64 FD) "
-           "| weights | step | Jacobian |", "|---|---|---|---|---:|---:|---:|---:|"]
+           "| plant | model | one-step RMSE / increment std | open-loop RMSE | Jacobian vs onnxruntime "
+           "(float64 FD) | weights | step | Jacobian |", "|---|---|---|---|---:|---:|---:|---:|"]
     for plant, m in models.items():
         meta, man = m["meta"], m["manifest"]
         rel = ", ".join(f"{v:.2%}" for v in meta["metrics"]["one_step_rmse_relative_to_increment"])
         roll = ", ".join(f"{n} {v:.3g}" for n, v in zip(meta["state_names"], meta["metrics"]["rollout"]["rmse"]))
         step, jac = kernels[plant]
-        out.append(f"| {plant} | {meta['nx'] + meta['nu']}-{'-'.join(map(str, meta['model']['hidden']))}-{meta['nx']} "
-                   f"{meta['model']['activation']} | {rel} | {roll} | max {man['jacobian']['verify']['max_abs_err']:.2g} "
-                   f"| {man['memory']['weights_bytes']:,} B | {step:,} | {jac:,} |")
+        shape = f"{meta['nx'] + meta['nu']}-{'-'.join(map(str, meta['model']['hidden']))}-{meta['nx']}"
+        steps = meta["metrics"]["rollout"]["steps"]
+        out.append(f"| {plant} | {shape} {meta['model']['activation']} | {rel} | {steps} steps: {roll} | max "
+                   f"{man['jacobian']['verify']['max_abs_err']:.2g} | {man['memory']['weights_bytes']:,} B | {step:,} "
+                   f"| {jac:,} |")
     out += ["", "### Instructions per control step: the mass-spring-damper's sine path, closed loop, in unicorn", "",
             "Steady tracking (after the first second of the 12 s path); iterations are Newton steps per control "
             "step (counts of 0, 1, 2, 3).", "",
@@ -216,7 +218,8 @@ def _markdown(models, kernels, methods, bar, gains, hil_rows, altitude, plots):
             "### Against IPOPT (the issue's bar: cost <= 1.01 x IPOPT's + 1e-6)", "",
             "Random problems on the trained msd model (random state, setpoint, last input and initial guess), the "
             "C solver on the host against CasADi + IPOPT on the same objective from the same guess.", "",
-            "| constraints | problems | worst cost ratio | median iterations | max iterations |", "|---|---:|---:|---:|---:|"]
+            "| constraints | problems | worst cost ratio | median iterations | max iterations |",
+            "|---|---:|---:|---:|---:|"]
     for mode, b in bar.items():
         out.append(f"| {mode} | 20 | {b['max_ratio']:.6f} | {b['median_iterations']:g} | {b['max_iterations']} |")
     kp, ki, kd = gains

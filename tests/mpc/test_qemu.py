@@ -21,8 +21,8 @@ def settings_for(nx, nu, control_horizon, mode, seed):
 
 @pytest.mark.parametrize("control_horizon,mode", [(1, "barrier"), (2, "projection")])
 def test_random_problems_in_qemu_against_ipopt_and_the_host(control_horizon, mode, compile_dynamics, tmp_path):
-    """After RESET the firmware solves from the nominal input (the box's centre) as initial guess and u_prev: IPOPT gets the same
-    problem. With one move the ACTION is the whole solution, so its cost is checked against the bar; with two,
+    """After RESET the firmware solves from the nominal input (the box's centre, as initial guess and u_prev):
+    IPOPT gets the same problem. With one move the ACTION is the whole solution, so its cost is checked against the bar; with two,
     the first move against the host build's."""
     from tinyctl.compiler import compile_model
     from tinyctl.runtime import nrmpc_casadi

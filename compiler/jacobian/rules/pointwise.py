@@ -46,7 +46,8 @@ class UnaryRule(Rule):
         if node.op != "Clip":
             return ""
         x, lo, hi = ctx.at(node.inputs[0], "i0"), node.params.get("min"), node.params.get("max")
-        tests = ([f"{x} >= {c_float(lo)}"] if lo is not None else []) + ([f"{x} <= {c_float(hi)}"] if hi is not None else [])
+        tests = ([f"{x} >= {c_float(lo)}"] if lo is not None else []) + \
+                ([f"{x} <= {c_float(hi)}"] if hi is not None else [])
         return " && ".join(tests) or "1"
 
     def before(self, node, tp, ctx):
