@@ -132,7 +132,8 @@ def train_verb(name, help_text):
     return wrap
 
 
-@verb("train", "train a model (tinyctl train WHAT --help): dynamics models for the MPC, ...")
+@verb("train", "train a model (tinyctl train WHAT --help): dynamics models for the MPC, RAPTOR students, "
+               "Lipschitz-bounded policies, YANNs")
 def _train(p):
     sub = p.add_subparsers(dest="what", metavar="WHAT")
     for name, (help_text, add_arguments) in TRAIN.items():
@@ -188,6 +189,44 @@ def _train_raptor(p):
 
 def run_train_raptor(args):
     from tinyctl.training.raptor.command import run
+    return run(args)
+
+
+@train_verb("yann", "an explicit MPC law as an exact YANN (PPOPT, no commercial solver); --rl: YANN-RL on the pendulum")
+def _train_yann(p):
+    p.add_argument("-o", "--out", required=True, help="output directory (<law>.onnx, law.npz, yann.json; with --rl "
+                                                      "also learning_curves.png)")
+    p.add_argument("--problem", default="double-integrator", help="double-integrator (default) or pendulum")
+    p.add_argument("--horizon", type=int, help="MPC horizon (default 3; pendulum 2)")
+    p.add_argument("--rl", action="store_true", help="train YANN-RL from the law (pendulum) and a DDPG baseline")
+    p.add_argument("--rounds", type=int, default=16, help="RL rounds of 16 episodes each (default 16)")
+    p.add_argument("--no-baseline", action="store_true", help="skip the DDPG baseline")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    p.add_argument("--force", action="store_true", help="replace existing output files")
+    p.set_defaults(run=run_train_yann)
+
+
+def run_train_yann(args):
+    from tinyctl.training.yann.command import run
+    return run(args)
+
+
+@train_verb("lipschitz", "imitate an SE(3) expert with a gamma-Lipschitz LBDN policy (controller spec 'lipschitz')")
+def _train_lipschitz(p):
+    p.add_argument("--gamma", type=float, required=True, help="the l2 Lipschitz bound of observation -> action")
+    p.add_argument("-o", "--out", required=True, help="output directory (lipschitz.onnx, training.json, flights.png)")
+    p.add_argument("--episodes", type=int, default=150, help="expert demonstration flights (default 150)")
+    p.add_argument("--epochs", type=int, default=60, help="training epochs (default 60)")
+    p.add_argument("--hidden", default="64,64", help="hidden widths, comma-separated (default 64,64)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    p.add_argument("--force", action="store_true", help="replace existing output files")
+    p.set_defaults(run=run_train_lipschitz)
+
+
+def run_train_lipschitz(args):
+    from tinyctl.training.lipschitz.command import run
     return run(args)
 
 

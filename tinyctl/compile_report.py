@@ -26,6 +26,16 @@ def rows(manifest):
         out.append(("jacobian", f"{j['function']}(): d out / d in, {j['rows']} x {j['cols']}, forward mode; tangents "
                                 f"{j['tangent_arena_bytes']:,} B (stack)" + (
                                     f"; max |err| {check['max_abs_err']:.3g} against {check['reference']}" if check else "")))
+    lw = m.get("lowerings")
+    if lw:
+        def flash(entry):
+            return f"{entry['flash_bytes']:,} B flash" if entry.get("flash_bytes") is not None else "flash not measured"
+        other = "dense" if lw["emitted"] == "regions" else "regions"
+        out.append(("lowering", f"{lw['emitted']}: {flash(lw[lw['emitted']])}, {lw[lw['emitted']]['macs']:,} MACs at most "
+                                f"(the {other} lowering: {flash(lw[other])}, {lw[other]['macs']:,} MACs)"))
+    lip = m.get("lipschitz")
+    if lip:
+        out.append(("lipschitz", f"l2 bound {lip['bound']:g} ({lip['method']}, scope {lip.get('scope', 'network')})"))
     v = m.get("verify")
     if v:
         out.append(("verify", f"max |err| {v['max_abs_err']:.3g}, max rel {v['max_rel_err']:.3g} against {v['reference']} "
