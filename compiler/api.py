@@ -21,10 +21,10 @@ from tinyctl.compiler.cost import cost
 from tinyctl.compiler.errors import CompileError
 from tinyctl.compiler.lowerings import record as lowering_record
 from tinyctl.compiler.passes import run_pipeline
+from tinyctl.compiler.quantize import DTYPES  # float32, int8w, int8, q15
 from tinyctl.compiler.storage import assign
 from tinyctl.runtime import INCLUDE_DIR
 
-DTYPES = ("float32",)
 
 
 def layout_of(graph, name, macs):
@@ -49,11 +49,13 @@ def layout_of(graph, name, macs):
 
 
 def command_line(file_name, name, target, dtype, state_pairs, verify, jacobian=False, lipschitz=False,
-                 lowering="auto"):
+                 lowering="auto", calibration=None):
     """The command that reproduces this output, independent of where the files were (deterministic)."""
     parts = ["tinyctl", "compile", file_name, "--name", name, "--target", target]
     if dtype != "float32":
         parts += ["--dtype", dtype]
+    if isinstance(calibration, (str, os.PathLike)):
+        parts += ["--calibration", os.path.basename(os.fspath(calibration))]
     for k, v in sorted((state_pairs or {}).items()):
         parts += ["--state", f"{k}={v}"]
     if jacobian:
@@ -75,7 +77,7 @@ def banner(graph, command):
 
 def compile_model(model, out_dir=None, name=None, target="host", dtype="float32", verify=False,
                   state_pairs=None, force=False, verify_samples=64, verify_steps=200, on_pass=None, jacobian=False,
-                  lipschitz=False, lowering="auto"):
+                  lipschitz=False, lowering="auto", calibration=None):
     """Compile `model` (path, bytes or ModelProto). Returns a CompiledModel (runtime.compiled) over out_dir.
 
     With out_dir None the files go to a temporary directory that lives as long as the returned object.
@@ -91,10 +93,17 @@ def compile_model(model, out_dir=None, name=None, target="host", dtype="float32"
     graph = frontend.to_ir(proto, raw, file_name)
     onnx_ops = Counter(n.op_type for n in proto.graph.node)
     graph = run_pipeline(graph, {"state_pairs": state_pairs, "lowering": lowering}, on_pass=on_pass)
+    quantization = None
+    if dtype != "float32":  # int8 weights, or integer arithmetic from calibration data (compiler/quantize)
+        import copy
+        from tinyctl.compiler.quantize import quantize
+        float_graph = copy.deepcopy(graph)
+        graph, quantization, calibration_data = quantize(graph, layout_of(graph, name, 0), dtype, calibration)
     storage = assign(graph)
     figures = cost(graph, storage, onnx_ops)
     layout = layout_of(graph, name, figures["macs"])
-    command = command_line(file_name, name, target, dtype, state_pairs, verify, jacobian, lipschitz, lowering)
+    command = command_line(file_name, name, target, dtype, state_pairs, verify, jacobian, lipschitz, lowering,
+                           calibration)
     files = emit(graph, storage, layout, name, banner(graph, command), target=target)
     jacobian_record = None
     if jacobian:  # exact derivatives beside the step (compiler/jacobian)
@@ -112,6 +121,8 @@ def compile_model(model, out_dir=None, name=None, target="host", dtype="float32"
     }
     if jacobian_record is not None:
         manifest["jacobian"] = jacobian_record
+    if quantization is not None:
+        manifest["quantization"] = quantization
     lowerings = lowering_record(proto, raw, file_name, name, target, state_pairs, graph, files, figures, lowering,
                                 banner(graph, command))
     if lowerings is not None:  # a YANN: dense layers or a region table (compiler/lowerings)
@@ -140,8 +151,14 @@ def compile_model(model, out_dir=None, name=None, target="host", dtype="float32"
             if jacobian:
                 from tinyctl.compiler.jacobian.verify import verify_jacobian
                 manifest["jacobian"]["verify"] = verify_jacobian(proto, staging, layout, samples=verify_samples)
-            manifest["verify"] = run_verify(proto, graph, staging, layout, samples=verify_samples,
-                                            steps=verify_steps)
+            if quantization is not None:
+                from tinyctl.compiler.quantize.verify import verify_quantized
+                manifest["verify"] = verify_quantized(proto, float_graph, graph, staging, layout, dtype,
+                                                      calibration_data, _reset_vector(graph, layout),
+                                                      samples=verify_samples, steps=verify_steps)
+            else:
+                manifest["verify"] = run_verify(proto, graph, staging, layout, samples=verify_samples,
+                                                steps=verify_steps)
         manifest_io.validate(manifest)
         with open(os.path.join(staging, manifest_io.MANIFEST_FILE), "w") as f:
             f.write(manifest_io.dumps(manifest))
@@ -155,6 +172,15 @@ def compile_model(model, out_dir=None, name=None, target="host", dtype="float32"
     compiled.graph = graph
     compiled.storage = storage
     return compiled
+
+
+def _reset_vector(graph, layout):
+    import numpy as np
+    reset = np.zeros(layout["sizes"]["state"], np.float32)
+    for e, s in zip(layout["state"], graph.state):
+        if s.reset is not None:
+            reset[e["offset"]:e["offset"] + e["size"]] = s.reset.ravel()
+    return reset
 
 
 def _headers_used(files):

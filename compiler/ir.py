@@ -1,7 +1,9 @@
 """The intermediate representation: a graph of tensors and nodes, topologically ordered.
 
 Tensors are named, statically shaped, and float32 (bool for comparison results, which are stored as 0/1
-floats at run time); integer tensors exist only as compile-time constants (shapes, axes, indices).
+floats at run time); int64 tensors exist only as compile-time constants (shapes, axes, indices). Quantised
+builds (compiler/quantize) add int8, int16 and int32 tensors: weights, biases and tables in flash, and
+activations in arenas of their own type.
 Nodes carry their op type and normalised attributes; ops (compiler/ops) give them meaning.
 """
 from dataclasses import dataclass, field
@@ -9,7 +11,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 FLOAT, BOOL, INT64 = "float32", "bool", "int64"
-DTYPES = (FLOAT, BOOL, INT64)
+INT8, INT16, INT32 = "int8", "int16", "int32"
+DTYPES = (FLOAT, BOOL, INT64, INT8, INT16, INT32)
+# how a run-time tensor of each type is stored in C (bool as 0/1 floats)
+CTYPES = {FLOAT: "float", BOOL: "float", INT8: "int8_t", INT16: "int16_t", INT32: "int32_t"}
+ITEMSIZE = {FLOAT: 4, BOOL: 4, INT8: 1, INT16: 2, INT32: 4, INT64: 8}
+_NUMPY = {np.dtype(np.float32): FLOAT, np.dtype(np.bool_): BOOL, np.dtype(np.int8): INT8, np.dtype(np.int16): INT16,
+          np.dtype(np.int32): INT32}
 
 
 @dataclass
@@ -86,7 +94,7 @@ class Graph:
 
     def add_const(self, base, value):
         value = np.asarray(value)
-        dtype = {np.dtype(np.float32): FLOAT, np.dtype(np.bool_): BOOL}.get(value.dtype, INT64)
+        dtype = _NUMPY.get(value.dtype, INT64)
         if dtype == INT64:
             value = value.astype(np.int64)
         name = self.fresh_name(base)

@@ -8,12 +8,25 @@ import numpy as np
 from tinyctl import __version__
 from tinyctl.compiler import ops
 from tinyctl.compiler.backend.names import Namer
-from tinyctl.compiler.ir import BOOL, FLOAT
-from tinyctl.compiler.literals import c_float, c_float_array
+from tinyctl.compiler.ir import BOOL, CTYPES, FLOAT
+from tinyctl.compiler.storage import ARENA_TYPES
+from tinyctl.compiler.literals import c_float, c_float_array, c_int_array
 from tinyctl.runtime import INCLUDE_DIR
 
 _ENV = jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.dirname(__file__)), undefined=jinja2.StrictUndefined,
                           trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+
+
+# the C expression of each region's buffer (arenas are named as their region)
+_BASES = {"in": "in", "out": "out", "state": "s->h"}
+
+
+def _const_entry(graph, c, cname):
+    t = graph.tensor(c)
+    ctype = CTYPES[t.dtype]
+    data = c_float_array(t.value.astype(np.float32)) if ctype == "float" else c_int_array(t.value, per_line=16)
+    return {"cname": cname, "origin": c, "shape": list(t.shape), "size": t.size, "bool": t.dtype == BOOL,
+            "ctype": ctype, "data": data}
 
 
 class EmitContext:
@@ -29,7 +42,7 @@ class EmitContext:
         region = self.storage.region[root]
         if region == "const":
             return self.const_names[root]
-        base = {"in": "in", "out": "out", "state": "s->h", "arena": "arena"}[region]
+        base = _BASES.get(region, region)
         offset = self.storage.offset[root]
         return f"{base} + {offset}" if offset else base
 
@@ -38,7 +51,7 @@ class EmitContext:
         root = self.storage.root[name]
         if self.storage.region[root] == "const":
             return f"{self.const_names[root]}[{index}]"
-        base = {"in": "in", "out": "out", "state": "s->h", "arena": "arena"}[self.storage.region[root]]
+        base = _BASES.get(self.storage.region[root], self.storage.region[root])
         offset = self.storage.offset[root]
         if offset:
             index = str(offset) if index == "0" else f"{offset} + {index}"
@@ -46,7 +59,8 @@ class EmitContext:
 
     def scratch(self, node):
         offset = self.storage.scratch[node.name]
-        return f"arena + {offset}" if offset else "arena"
+        base = self.storage.scratch_region.get(node.name, "arena")
+        return f"{base} + {offset}" if offset else base
 
     def shape(self, name):
         return tuple(self.graph.tensor(name).shape)
@@ -136,10 +150,9 @@ def emit(graph, storage, layout, name, banner, target="host"):
     }
     args = dict(name=name, NAME=NAME, banner=banner, version=__version__, io=io, sizes=layout["sizes"],
                 target_macro=target_macro(target),
-                sha256=graph.meta["sha256"], arena=storage.arena_size, headers=_headers(graph, storage),
-                consts=[{"cname": const_names[c], "origin": c, "shape": list(graph.tensor(c).shape),
-                         "size": graph.tensor(c).size, "bool": graph.tensor(c).dtype == BOOL,
-                         "data": c_float_array(graph.tensor(c).value.astype(np.float32))} for c in consts],
+                sha256=graph.meta["sha256"], arena=storage.arena_size, arena_bytes=storage.arena_bytes, headers=_headers(graph, storage),
+                consts=[_const_entry(graph, c, const_names[c]) for c in consts],
+                arenas=[(CTYPES[ARENA_TYPES[r]], r, n) for r, n in sorted(storage.arenas.items()) if r != "arena"],
                 body=body, commits=commits, unused=unused, reset=reset, macs=layout["macs"])
     return {f"{name}.h": _ENV.get_template("model.h.j2").render(**args),
             f"{name}.c": _ENV.get_template("model.c.j2").render(**args)}
