@@ -28,6 +28,7 @@ COMMON_SOURCES = ("common/tc_main.c", "common/tc_link.c", "common/tc_controller.
 CORTEXM_SOURCES = ("cortexm/startup.c", "cortexm/clock.c")
 INCLUDE_DIRS = ("common", "cortexm", "drivers")
 STACK_BASE_BYTES = 2048          # the main loop, the link and the glue, measured with room to spare
+INTEGER_DTYPES = ("int8", "q15")  # what a core without FPU runs: integer arithmetic only (compiler/quantize)
 
 
 @dataclass
@@ -74,9 +75,10 @@ def check_model(manifest, board, spec, mode):
     """Every refusal that needs no compiler, with what to do instead."""
     target = boards.target(board.target)
     name = manifest["name"]
-    if target.fpu == "none" and manifest["dtype"].startswith("float"):
-        raise TinyctlError(f"board {board.name} is a {board.target} without FPU: a {manifest['dtype']} model cannot "
-                           f"run there; the fixed-point build is not available yet, so build for qemu-m4 or qemu-m7")
+    if target.fpu == "none" and manifest["dtype"] not in INTEGER_DTYPES:
+        raise TinyctlError(f"board {board.name} is a {board.target} without FPU: a {manifest['dtype']} model computes "
+                           f"in floating point; compile it with --dtype int8 or q15 (integer arithmetic) for this "
+                           f"board, or build for qemu-m4 or qemu-m7")
     if board.target != "host" and manifest["target"] != board.target:
         raise TinyctlError(f"model '{name}' was compiled for {manifest['target']} but board {board.name} is a "
                            f"{board.target}: recompile with `tinyctl compile ... --target {board.target}`")

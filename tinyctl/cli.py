@@ -26,7 +26,12 @@ def _compile(p):
     p.add_argument("-o", "--out", help="output directory (created; a previous tinyctl output is replaced)")
     p.add_argument("--name", help="C name of the model (default: from the file name)")
     p.add_argument("--target", default="host", help="host, cortex-m3, cortex-m4f or cortex-m7 (default host)")
-    p.add_argument("--dtype", default="float32", help="numeric type of the generated code (default float32)")
+    p.add_argument("--dtype", default="float32",
+                   help="float32 (default); int8w: int8 weights, float activations (a quarter of the weight flash); "
+                        "int8, q15: integer arithmetic with int8 or int16 activations, for cores without FPU")
+    p.add_argument("--calibration", metavar="FILE",
+                   help="int8/q15: .npy/.npz of input sequences ([T, IN] or [S, T, IN]) for the activation ranges "
+                        "(default: drawn from a standard normal, which the manifest says)")
     p.add_argument("--state", action="append", default=[], metavar="INPUT=OUTPUT",
                    help="pair a graph input with the output that returns it as recurrent state (repeatable)")
     p.add_argument("--verify", action="store_true", help="build on the host and compare with onnxruntime")
@@ -59,7 +64,7 @@ def run_compile(args):
     with _status(f"compiling {args.model}" + (" and verifying against onnxruntime" if args.verify else "")):
         compiled = compile_model(args.model, args.out, name=args.name, target=args.target, dtype=args.dtype,
                                  verify=args.verify, state_pairs=pairs, force=args.force, jacobian=args.jacobian,
-                                 lipschitz=args.lipschitz, lowering=args.lowering)
+                                 lipschitz=args.lipschitz, lowering=args.lowering, calibration=args.calibration)
     print_report(compiled.manifest, args.out)
     return 0
 

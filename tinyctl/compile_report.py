@@ -36,8 +36,19 @@ def rows(manifest):
     lip = m.get("lipschitz")
     if lip:
         out.append(("lipschitz", f"l2 bound {lip['bound']:g} ({lip['method']}, scope {lip.get('scope', 'network')})"))
+    q = m.get("quantization")
+    if q:
+        cal = q["calibration"]
+        data = f"{cal['source']}, {cal.get('sequences', 0)} x {cal.get('steps', 0)} steps"
+        out.append(("quantization", f"{q['dtype']}: {len(q['layers'])} layers (data: {data}); float ops left: "
+                                    f"{', '.join(q['float_ops']) or 'none'}"))
     v = m.get("verify")
-    if v:
+    if v and "c_vs_quantized_model" in v:
+        c = v["c_vs_quantized_model"]
+        out.append(("verify", f"C against the quantised model ({c['rule']}): max |err| {c['max_abs_err']:.3g}; against "
+                              f"{v['reference']}: max {100 * v['max_rel_err']:.2g} % of range (tolerance "
+                              f"{100 * v['tolerance']['of_range']:g} %), rms {100 * v['rms_rel_err']:.2g} %"))
+    elif v:
         out.append(("verify", f"max |err| {v['max_abs_err']:.3g}, max rel {v['max_rel_err']:.3g} against {v['reference']} "
                               f"({v['samples']} random steps, {v['steps']} sequence steps)"))
     else:
