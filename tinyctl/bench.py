@@ -16,6 +16,8 @@ SECTIONS = {
     "firmware": "tinyctl.firmware.bench:run",
     "hil": "tinyctl.hil_tests.bench:run",
     "mpc": "tinyctl.hil_tests.mpc_bench.run:run",
+    "lipschitz": "tinyctl.hil_tests.lipschitz_yann.bench:run_lipschitz",
+    "yann": "tinyctl.hil_tests.lipschitz_yann.bench:run_yann",
 }
 
 HEADER = """# tinyctl benchmarks
