@@ -155,7 +155,8 @@ def compile_model(model, out_dir=None, name=None, target="host", dtype="float32"
                 from tinyctl.compiler.quantize.verify import verify_quantized
                 manifest["verify"] = verify_quantized(proto, float_graph, graph, staging, layout, dtype,
                                                       calibration_data, _reset_vector(graph, layout),
-                                                      samples=verify_samples, steps=verify_steps)
+                                                      quantization["float_ops"], samples=verify_samples,
+                                                      steps=verify_steps)
             else:
                 manifest["verify"] = run_verify(proto, graph, staging, layout, samples=verify_samples,
                                                 steps=verify_steps)

@@ -52,9 +52,9 @@ def saturate(v, limit):
 
 def quantize_pow2(x, f, qmax):
     """float32 x to round(x * 2^f) (half away from zero), saturated at +-qmax; NaN to 0, +-Inf saturate."""
-    x = np.asarray(x, np.float32).astype(np.float64)
     f = np.asarray(f, np.int64)
     with np.errstate(invalid="ignore", over="ignore"):
+        x = np.asarray(x, np.float32).astype(np.float64)
         mag = np.floor(np.abs(x) * np.exp2(f.astype(np.float64)) + 0.5)
     mag = np.where(np.isnan(mag), 0.0, np.minimum(mag, qmax)).astype(np.int64)
     return np.where(x < 0, -mag, mag)

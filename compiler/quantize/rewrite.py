@@ -135,6 +135,8 @@ class Rewriter:
                 self.rewrite_w8(node)
             elif node.op == "tc.Dense" and node.params.get("activation") in INT_ACTS:
                 self.dense(node, consumers)
+            elif node.op == "tc.Dense":     # an activation without an integer lowering: it runs in float
+                self.dense_then_float_activation(node, consumers)
             elif one_step_gru(node, self.g) and self.gru_int(node):
                 self.gru(node, consumers)
             elif node.op in VIEWS and (node.inputs[0], "q") in self.qt and node.inputs[0] not in self.available:
@@ -190,7 +192,7 @@ class Rewriter:
             self.nodes.append(node)
         self.available.update(o for o in node.outputs if o)
 
-    def dense(self, node, consumers):
+    def dense(self, node, consumers, force_float=False):
         act = node.params.get("activation")
         x, scale_x = self.quantized(node.inputs[0])
         w = self.g.tensor(node.inputs[1]).value.astype(np.float64) * np.asarray(scale_x, np.float64)
@@ -199,7 +201,7 @@ class Rewriter:
             else None
         y = node.outputs[0]
         y_range = self.amax.get(y, 0.0)
-        out_float = not self.int_consumer(y, consumers)
+        out_float = force_float or not self.int_consumer(y, consumers)
         attrs = {"activation": act, "alpha_q15": 0, "fbits": 0}
         if act == "LeakyRelu":
             attrs["alpha_q15"] = int(round(float(node.params["alpha"]) * 32768))
@@ -230,6 +232,18 @@ class Rewriter:
             self.node("tc.QDense", node.name, inputs, [qy], attrs, replaces=True)
             self.qt[(y, "q")] = (qy, out_scale)
         self.layers.append(self.layer_record(node, "tc.QDense", s_w, scale_x, attrs["out"], out_scale))
+
+    def dense_then_float_activation(self, node, consumers):
+        act = node.params["activation"]
+        pre = self.tensor(f"{node.outputs[0]}_pre", FLOAT)
+        self.amax[pre] = self.amax.get(node.outputs[0], 0.0)
+        linear = Node("tc.Dense", node.name, list(node.inputs), [pre], {"activation": None})
+        linear.params = {"activation": None}
+        self.dense(linear, {pre: []}, force_float=True)
+        self.node(act, f"{node.name}_{act.lower()}", [pre], list(node.outputs),
+                  node.attrs.get("activation_params", {}))
+        self.available.update(node.outputs)
+        self.float_ops.append(f"{act} '{node.name}'")
 
     def gru(self, node, consumers):
         x, scale_x = self.quantized(node.inputs[0])

@@ -2,7 +2,9 @@
 
 1. The generated C is the quantised model: on random single steps and carried sequences (the float build's
    cases), the C matches the quantised graph in NumPy (compiler/quantize/fixed.py) bit for bit for int8 and
-   q15 (integer arithmetic), within contract 1's rule for int8w (float arithmetic in another order).
+   q15 (integer arithmetic), within contract 1's rule for int8w (float arithmetic in another order). Where
+   float ops are left between integer ones, their rounding (libm, the fast activations) can move an integer
+   by one step, so those graphs are held to check 2's rule instead, and the record says so.
 2. The quantised model is close to the float one: on the calibration data (sequences from reset, the state
    carried), every output and next state of the C differs from onnxruntime on the float ONNX by at most
    TOLERANCE[dtype] of that entry's range over the data (its largest |value|), plus contract 1's 1e-5.
@@ -44,7 +46,8 @@ def _interp_cases(graph, layout, cases, reset):
     return out
 
 
-def verify_quantized(model, float_graph, graph, directory, layout, dtype, data, reset, samples=64, steps=200):
+def verify_quantized(model, float_graph, graph, directory, layout, dtype, data, reset, float_ops=(), samples=64,
+                     steps=200):
     """The manifest's verify record; raises CompileError when a check fails. float_graph: the IR before the
     quantising rewrite (for onnxruntime's view of the state), graph: after it."""
     name = layout["name"]
@@ -54,24 +57,33 @@ def verify_quantized(model, float_graph, graph, directory, layout, dtype, data, 
         exe = build_harness(directory, name, build_dir)
         c_random = run_harness(exe, cases, layout)
         c_data = run_harness(exe, data_cases, layout)
-    exact = dtype != "int8w"
+    rule = "contract 1 (1e-5 + 1e-5 |r|)" if dtype == "int8w" else "bit for bit" if not float_ops else \
+        f"1e-5 + {TOLERANCE[dtype]:g} * range (float ops left: {', '.join(float_ops)})"
     worst_c = 0.0
-    for (outs, states), (r_outs, r_states) in zip(c_random, _interp_cases(graph, layout, cases, reset)):
-        for y, r in ((outs, r_outs), (states[:, :r_states.shape[1]] if r_states.size else states[:, :0], r_states)):
-            if y.size == 0:
-                continue
-            err = np.abs(y.astype(np.float64) - r.astype(np.float64))
-            worst_c = max(worst_c, float(np.nanmax(err)))
-            bad = err > 0 if exact else err > ATOL + RTOL * np.abs(r)
-            if np.any(bad & ~(np.isnan(y) & np.isnan(r))):
-                raise CompileError(f"verification failed: the generated C differs from the quantised model "
-                                   f"({'bit for bit' if exact else 'contract 1'}: |y - r| up to {err.max():.3g}); "
-                                   "please report this model")
-    return _against_float(Reference(model, float_graph, layout), reset, layout, dtype, data, c_data, worst_c, exact,
+    pairs = list(zip(c_random, _interp_cases(graph, layout, cases, reset)))
+    ys = [y for (outs, states), (r_outs, r_states) in pairs for y in (outs, states[:, :r_states.shape[1]])]
+    rs = [r for _, (r_outs, r_states) in pairs for r in (r_outs, r_states)]
+    rng = {k: np.abs(np.concatenate([r for r in rs[k::2] if r.size])).max() if any(r.size for r in rs[k::2]) else 0
+           for k in (0, 1)}
+    for k, (y, r) in enumerate(zip(ys, rs)):
+        if y.size == 0:
+            continue
+        err = np.abs(y.astype(np.float64) - r.astype(np.float64))
+        worst_c = max(worst_c, float(np.nanmax(err)))
+        if rule == "bit for bit":
+            bad = err > 0
+        elif dtype == "int8w":
+            bad = err > ATOL + RTOL * np.abs(r)
+        else:
+            bad = err > ATOL + TOLERANCE[dtype] * rng[k % 2]
+        if np.any(bad & ~(np.isnan(y) & np.isnan(r))):
+            raise CompileError(f"verification failed: the generated C differs from the quantised model ({rule}: "
+                               f"|y - r| up to {err.max():.3g}); please report this model")
+    return _against_float(Reference(model, float_graph, layout), reset, layout, dtype, data, c_data, worst_c, rule,
                           samples, cases)
 
 
-def _against_float(ref, reset, layout, dtype, data, c_data, worst_c, exact, samples, cases):
+def _against_float(ref, reset, layout, dtype, data, c_data, worst_c, rule, samples, cases):
     import onnxruntime as ort
     n_out = layout["sizes"]["out"]
     ys, rs = [], []
@@ -93,8 +105,7 @@ def _against_float(ref, reset, layout, dtype, data, c_data, worst_c, exact, samp
               "max_rel_err": float(rel.max()), "rms_rel_err": float(np.sqrt((rel ** 2).mean())),
               "data": "the calibration data, sequences from reset",
               "tolerance": {"atol": ATOL, "of_range": tol, "rule": JUSTIFICATION.format(tol=tol)},
-              "c_vs_quantized_model": {"cases": len(cases), "max_abs_err": worst_c,
-                                       "rule": "bit for bit" if exact else "contract 1 (1e-5 + 1e-5 |r|)"}}
+              "c_vs_quantized_model": {"cases": len(cases), "max_abs_err": worst_c, "rule": rule}}
     if over.max() > 0:
         j = int(np.argmax(over.max(axis=0)))
         kind = "output" if j < n_out else "next state"

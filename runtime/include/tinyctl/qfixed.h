@@ -47,10 +47,10 @@ static inline int32_t tc_sat(int64_t v, int32_t limit)
 static inline int32_t tc_qtanh(int32_t v, const int16_t *table)
 {
     const int sh = TC_Q23 - TC_TANH_STEP_BITS;
-    int32_t a = v < 0 ? -v : v;
-    if (a > (8L << TC_Q23) - 1)
-        a = (8L << TC_Q23) - 1;
-    const int32_t i = a >> sh, frac = a & ((1L << sh) - 1);
+    uint32_t a = v < 0 ? 0u - (uint32_t)v : (uint32_t)v;
+    if (a > (8UL << TC_Q23) - 1)
+        a = (8UL << TC_Q23) - 1;
+    const int32_t i = (int32_t)(a >> sh), frac = (int32_t)(a & ((1UL << sh) - 1));
     const int32_t t0 = table[i], t1 = table[i + 1];
     const int32_t t = t0 + (((t1 - t0) * frac + (1L << (sh - 1))) >> sh);
     return v < 0 ? -t : t;
