@@ -80,24 +80,26 @@ def fly_plant(scenario, sim, controller, progress=None):
 
 
 class FirmwareMpc:
-    """The firmware (mode mpc) in QEMU with -icount: each ACTION's cost is the solve, in instructions."""
+    """The firmware (mode mpc) in QEMU; with icount (QEMU -icount, slower) each ACTION's cost is the solve, in
+    instructions."""
     name = "qemu"
 
-    def __init__(self, firmware):
+    def __init__(self, firmware, icount=True):
         from tinyctl.firmware import Firmware, QemuSession
         self.firmware = firmware if isinstance(firmware, Firmware) else Firmware.load(firmware)
         if self.firmware.mode != "mpc":
             raise TinyctlError(f"{self.firmware.elf} runs in {self.firmware.mode} mode; build it with --mode mpc")
         self.horizon = int(self.firmware.mpc["horizon"])
-        self.session = QemuSession(self.firmware, icount=True).__enter__()
+        self.icount = icount
+        self.session = QemuSession(self.firmware, icount=icount).__enter__()
 
     def reset(self):
         self.session.link.reset()
 
     def step(self, time_us, x, reference):
         a = self.session.link.plant(time_us, x, reference)
-        return PlantAnswer(np.asarray(a.values, float), a.iterations, a.status, self.session.instructions(a.cost),
-                           failsafe=a.failsafe)
+        cost = self.session.instructions(a.cost) if self.icount else None
+        return PlantAnswer(np.asarray(a.values, float), a.iterations, a.status, cost, failsafe=a.failsafe)
 
     def describe(self):
         return {"controller": "mpc", "runs": "firmware in QEMU (-icount)", "board": self.firmware.board,
