@@ -46,9 +46,9 @@ def run(args):
     torch.set_num_threads(args.threads)
     console = Console(stderr=True)
     with Progress(console=console) as progress:
-        task = progress.add_task("SE(3) expert demonstrations in the builtin simulator", total=args.episodes)
+        task = progress.add_task(f"SE(3) expert: {args.episodes} demonstration flights in the builtin simulator")
         obs, act = demonstrations(LIPSCHITZ, episodes=args.episodes, seed=args.seed,
-                                  progress=lambda k: progress.update(task, completed=k))
+                                  progress=lambda k, n: progress.update(task, completed=k, total=n))
         task = progress.add_task(f"LBDN imitation, gamma {args.gamma:g}", total=args.epochs)
         net, figures = fit(obs, act, args.gamma, hidden=hidden, epochs=args.epochs, seed=args.seed,
                            progress=lambda e, loss: progress.update(task, completed=e))

@@ -17,3 +17,29 @@ def double_integrator(horizon=3, dt=0.1):
 
 
 PROBLEMS = {"double-integrator": double_integrator}
+
+
+def altitude(horizon=4, dt=0.02, params=None):
+    """The builtin quadrotor's altitude loop linearised at hover: state (z - z_ref, vz, m - m_hover), input
+    u - m_hover (one command for all four motors), zero-order hold at dt (the altitude scenario's 50 Hz).
+
+    z'' = 4 (c1 + 2 c2 m_h) / mass * (m - m_h) and m' = (u - m) / tau, tau the mean of the motors' rise and fall
+    time constants. Bounds: the motor command and state in [0, 1], |z - z_ref| <= 1 m, |vz| <= 3 m/s.
+    """
+    from scipy.linalg import expm
+    from tinyctl.plants import CRAZYFLIE
+    p = params or CRAZYFLIE
+    m_h = float(p.hover_motor)
+    c0, c1, c2 = p.thrust_curve
+    gain = 4 * (c1 + 2 * c2 * m_h) / p.mass
+    tau = (p.motor_tau_rise + p.motor_tau_fall) / 2
+    a_c = np.array([[0.0, 1.0, 0.0], [0.0, 0.0, gain], [0.0, 0.0, -1.0 / tau]])
+    b_c = np.array([[0.0], [0.0], [1.0 / tau]])
+    block = expm(np.block([[a_c, b_c], [np.zeros((1, 4))]]) * dt)
+    a, b = block[:3, :3], block[:3, 3:]
+    return LinearMPC(a, b, np.diag([40.0, 4.0, 0.1]), np.array([[1.0]]), horizon, [-m_h], [1.0 - m_h],
+                     [-1.0, -3.0, -m_h], [1.0, 3.0, 1.0 - m_h], name=f"altitude_n{horizon}",
+                     meta={"problem": "quadrotor-altitude", "dt": dt, "hover_motor": m_h, "tau": tau, "gain": gain})
+
+
+PROBLEMS["quadrotor-altitude"] = altitude
