@@ -18,6 +18,8 @@ SECTIONS = {
     "mpc": "tinyctl.hil_tests.mpc_bench.run:run",
     "lipschitz": "tinyctl.hil_tests.lipschitz_yann.bench:run_lipschitz",
     "yann": "tinyctl.hil_tests.lipschitz_yann.bench:run_yann",
+    "peers": "tinyctl.compiler.peers.bench:run",
+    "quant": "tinyctl.compiler.quantize.bench:run",
 }
 
 HEADER = """# tinyctl benchmarks

@@ -64,9 +64,10 @@ def _object_ram(path):
 
 
 def build_image(sources, include_dirs, entries, out_dir, target="cortex-m4f", opt="-O2", strict=True,
-                defines=(), std="c99"):
+                defines=(), std="c99", link=True):
     """Compile each source (strict flags for tinyctl's own code; peers' code with the same code-generation flags
-    but without -Werror) and link them, keeping `entries` (the step and reset functions). Returns an Image."""
+    but without -Werror) and link them, keeping `entries` (the step and reset functions). Returns an Image
+    (None with link=False: compile only)."""
     t = compiler_for(target)
     os.makedirs(out_dir, exist_ok=True)
     flags = [*t.cflags, opt, *SECTIONS, *(STRICT if strict else (f"-std={std}", "-w")),
@@ -77,6 +78,8 @@ def build_image(sources, include_dirs, entries, out_dir, target="cortex-m4f", op
         _run([t.cc, *flags, "-c", src, "-o", obj])
         objects.append(obj)
         ram[os.path.abspath(src)] = _object_ram(obj)
+    if not link:
+        return None
     elf = os.path.join(out_dir, f"image{opt}.elf")
     _run([t.cc, *t.cflags, opt, *objects, *LINK, f"-Wl,-e,{entries[0]}",
           *[f"-Wl,--undefined={e}" for e in entries], f"-Wl,-Map={elf}.map", "-o", elf, "-lm"])
@@ -107,6 +110,12 @@ class Step:
             states.append(state)
             counts.append(n)
         return np.array(outs), np.array(states), np.array(counts)
+
+    def read_word(self, symbol):
+        """A 32-bit variable of the image, by name (after the steps that set it)."""
+        from tinyctl.firmware.elf import Elf
+        addr = Elf(self.image.elf).symbols()[symbol][0]
+        return int.from_bytes(bytes(self.pil.uc.mem_read(addr, 4)), "little")
 
     def stack_peak(self, x, state=None):
         """Bytes of stack one step uses (deepest write below the stack top, found by painting)."""
