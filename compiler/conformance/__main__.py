@@ -16,6 +16,8 @@ def main(argv=None):
     parser.add_argument("-j", "--jobs", type=int, default=None, help="parallel builds (default: CPU count)")
     parser.add_argument("--sanitize", action="store_true", help="build under AddressSanitizer and UBSan")
     parser.add_argument("--backend-only", action="store_true", help="leave out tinyctl's own cases")
+    parser.add_argument("--target", default="host", help="compile for this target (built on the host: cortex-m4f "
+                        "and cortex-m7 bring their approximate activations)")
     args = parser.parse_args(argv)
     from rich.console import Console
     from rich.progress import Progress
@@ -24,7 +26,7 @@ def main(argv=None):
     cases = select(args.pattern, own=not args.backend_only)
     with Progress(console=console, transient=True) as bar:
         task = bar.add_task("conformance cases", total=len(cases))
-        results = run(cases, args.jobs, args.sanitize, progress=lambda r: bar.advance(task))
+        results = run(cases, args.jobs, args.sanitize, target=args.target, progress=lambda r: bar.advance(task))
     seconds = time.monotonic() - start
     for r in results:
         if r.status == "fail":

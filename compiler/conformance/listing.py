@@ -42,7 +42,9 @@ def listing(results):
         "(`compiler/conformance/own_cases.py`) cover what the backend suite lacks; their expected outputs come from "
         "onnx's reference implementation, and the tests check those against onnxruntime (for the RNN attributes "
         "onnx's reference ignores, clip and activations, they come from onnxruntime). Recurrent state carried "
-        "over many steps is tested against PyTorch in `tests/conformance/test_torch_recurrent.py`.",
+        "over many steps is tested against PyTorch in `tests/conformance/test_torch_recurrent.py`; the cases "
+        "that run tanh, sigmoid, softplus or elu are also compiled for cortex-m4f, whose approximate "
+        "activations the host build runs too, in `tests/conformance/test_targets.py` (`--target cortex-m4f`).",
         "",
         f"**{total['pass']} pass, {total['skip']} skipped, {total['fail']} fail** of {len(results)} cases.",
         "",

@@ -71,8 +71,9 @@ def _c_name(case_name):
     return name if name[:1].isalpha() else f"m_{name}"
 
 
-def run_case(case, workdir, sanitize=False, verify=False):
-    """Compile (with verify: and check against onnxruntime on random inputs too), build and run one case."""
+def run_case(case, workdir, sanitize=False, verify=False, target="host"):
+    """Compile for target (with verify: and check against onnxruntime on random inputs too), build on the host
+    and run one case. A Cortex-M4F/M7 target builds with the approximate activations the MCU runs (target.h)."""
     from tinyctl.compiler import compile_model
     result = Result(case.name, case.op, case.kind, "fail")
     try:
@@ -83,7 +84,7 @@ def run_case(case, workdir, sanitize=False, verify=False):
     name = _c_name(case.name)
     out_dir = os.path.join(tempfile.mkdtemp(prefix=f"{name}-", dir=workdir), name)  # names may differ in case only
     try:
-        compiled = compile_model(model, out_dir, name=name, target="host", verify=verify,
+        compiled = compile_model(model, out_dir, name=name, target=target, verify=verify,
                                  on_pass=_interpret_as_read(feeds, as_read))
     except CompileError as e:
         refusal = next((f"{why} (the compiler: {e})" for pattern, why in REFUSALS if pattern.search(str(e))), None)
@@ -170,13 +171,13 @@ def _run_c(compiled, feeds, states, out_dir, sanitize):
     return got
 
 
-def run(cases, jobs=None, sanitize=False, verify=False, progress=None):
+def run(cases, jobs=None, sanitize=False, verify=False, target="host", progress=None):
     """Run cases in parallel (the gcc builds overlap); returns Results in the order of cases."""
     jobs = jobs or os.cpu_count() or 2
     workdir = tempfile.mkdtemp(prefix="tinyctl-conformance-")
     try:
         with ThreadPoolExecutor(max_workers=jobs) as pool:
-            futures = [pool.submit(run_case, c, workdir, sanitize, verify) for c in cases]
+            futures = [pool.submit(run_case, c, workdir, sanitize, verify, target) for c in cases]
             results = []
             for f in futures:
                 results.append(f.result())
