@@ -1,9 +1,9 @@
 """tc.QDense: a dense layer of the integer builds (dtype int8 / q15), made by compiler/quantize.
 
-inputs: x (int8 or int16), w (int8 [N, K]), bias (int32 [N] or ""), mult (int32 [N]), shift (int8 [N]),
-table (int16 tanh table, or "" when the activation needs none). attrs: activation (None, Relu, LeakyRelu, Tanh,
-Sigmoid), alpha_q15 (LeakyRelu), out ("int8", "int16" or "float32"), fbits (the float output's 2^-fbits of the
-rescaled sums). Semantics: compiler/quantize/fixed.py; kernel: runtime tinyctl/qdense.h.
+inputs: x (int8 or int16), w (int8 [N, K]), bias (int32 [N] or ""), mult (int32 [N]), table (int16 tanh table, or
+"" when the activation needs none). attrs: shift (the layer's), activation (None, Relu, LeakyRelu, Tanh, Sigmoid),
+alpha_q15 (LeakyRelu), out ("int8", "int16" or "float32"), fbits (the float output's 2^-fbits of the rescaled
+sums). Semantics: compiler/quantize/fixed.py; kernel: runtime tinyctl/qdense.h.
 """
 import numpy as np
 
@@ -42,7 +42,7 @@ class QDense(Op):
     def read(self, node, graph):
         a = node.attrs
         return {"activation": a.get("activation"), "alpha_q15": int(a.get("alpha_q15", 0)), "out": a["out"],
-                "fbits": int(a.get("fbits", 0))}
+                "fbits": int(a.get("fbits", 0)), "shift": int(a["shift"])}
 
     def infer(self, node, graph):
         x, w = graph.tensor(node.inputs[0]), graph.tensor(node.inputs[1])
@@ -55,13 +55,13 @@ class QDense(Op):
         return [(p["out"], tuple(x.shape[:-1]) + (w.shape[0],))]
 
     def evaluate(self, node, inputs):
-        x, w, bias, mult, shift = inputs[:5]
-        table = inputs[5] if len(inputs) > 5 else None
+        x, w, bias, mult = inputs[:4]
+        table = inputs[4] if len(inputs) > 4 else None
         p = node.params
         acc = np.asarray(x, np.int64) @ w.astype(np.int64).T
         if bias is not None:
             acc = acc + bias.astype(np.int64)
-        v = fixed.requantize(acc, mult, shift)
+        v = fixed.requantize(acc, mult, p["shift"])
         return [qact(v, p["activation"], p["alpha_q15"], table, p["out"], p["fbits"])]
 
     def macs(self, node, graph):
@@ -74,7 +74,7 @@ class QDense(Op):
         opt = lambda i: ctx.ptr(node.inputs[i]) if len(node.inputs) > i and node.inputs[i] else "NULL"
         out_float = p["out"] == FLOAT
         return {"x": ctx.ptr(node.inputs[0]), "xbits": BITS[ctx.dtype(node.inputs[0])], "w": ctx.ptr(node.inputs[1]),
-                "bias": opt(2), "mult": ctx.ptr(node.inputs[3]), "shift": ctx.ptr(node.inputs[4]), "table": opt(5),
+                "bias": opt(2), "mult": ctx.ptr(node.inputs[3]), "shift": p["shift"], "table": opt(4),
                 "y": "NULL" if out_float else ctx.ptr(node.outputs[0]), "ybits": 0 if out_float else BITS[p["out"]],
                 "yf": ctx.ptr(node.outputs[0]) if out_float else "NULL", "fbits": p["fbits"],
                 "m": int(np.prod(x_shape[:-1])), "k": k, "n": n, "act": ACTIVATIONS[p["activation"]],

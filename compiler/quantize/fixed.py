@@ -5,7 +5,8 @@ Real values are integers times a scale. Weights: int8, symmetric, one scale per 
 int8 or int16, symmetric, one scale per tensor. Graph inputs, outputs and recurrent state meet the float API
 through power-of-two scales 2^-f, converted with integer operations only (no floating-point instruction, so a
 core without FPU runs the whole step without a soft-float call). Rescaling an int32 accumulator uses a
-multiplier m in [2^30, 2^31) and a right shift: y = (acc * m + 2^(shift-1)) >> shift (round half up).
+multiplier m per channel (up to 2^31) and a right shift per layer: y = (acc * m + 2^(shift-1)) >> shift (round
+half up).
 Gate pre-activations of recurrent layers are Q8.23 int32 ("q31" precision); tanh and sigmoid read a 513-entry
 q15 table of tanh on [0, 8] with linear interpolation.
 """
@@ -36,8 +37,15 @@ def multiplier(real):
 
 
 def multipliers(reals):
-    pairs = [multiplier(float(r)) for r in np.asarray(reals, np.float64).ravel()]
-    return np.array([p[0] for p in pairs], np.int32), np.array([p[1] for p in pairs], np.int8)
+    """Per channel (m int32, shift) with one shift for all: that of the largest factor, so the kernel's shift is a
+    compile-time constant (a few instructions on a Cortex-M); smaller factors keep fewer bits of m (a channel
+    10^4 times smaller still keeps 17)."""
+    reals = np.asarray(reals, np.float64).ravel()
+    _, shift = multiplier(float(reals.max()))
+    m = np.round(reals * 2.0 ** shift)
+    if np.any(m < 1):
+        raise ValueError("rescale factors span more than 2^30 within one layer")
+    return m.astype(np.int32), shift
 
 
 def requantize(acc, m, shift):

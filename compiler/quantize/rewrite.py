@@ -215,11 +215,11 @@ class Rewriter:
         else:
             out_scale = max(y_range, 1e-30) / fixed.QMAX[self.store]
             target = 1.0 / out_scale
-        mult, shift = fixed.multipliers(s_w * target)
+        mult, attrs["shift"] = fixed.multipliers(s_w * target)
         inputs = [x, self.const(f"{node.inputs[1]}_int8", q)]
         inputs.append(self.const(f"{node.name}_bias_int32", np.clip(np.round(bias / s_w), -2**31, 2**31 - 1)
                                  .astype(np.int32)) if bias is not None else "")
-        inputs += [self.const(f"{node.name}_mult", mult), self.const(f"{node.name}_shift", shift)]
+        inputs.append(self.const(f"{node.name}_mult", mult))
         if act in ("Tanh", "Sigmoid"):
             inputs.append(self.table())
         if out_float:
@@ -267,11 +267,10 @@ class Rewriter:
         y_h = node.outputs[1]
         qy = self.tensor(f"{y_h}_q", INT16)
         inputs = [x, h, self.const(f"{node.inputs[1]}_int8", qw), self.const(f"{node.name}_mw", mw),
-                  self.const(f"{node.name}_sw", shw), self.const(f"{node.inputs[2]}_int8", qr),
-                  self.const(f"{node.name}_mr", mr), self.const(f"{node.name}_sr", shr),
+                  self.const(f"{node.inputs[2]}_int8", qr), self.const(f"{node.name}_mr", mr),
                   self.const(f"{node.name}_bzr", bzr), self.const(f"{node.name}_bn", bn), self.table()]
-        self.node("tc.QGRUStep", node.name, inputs, [qy], {"linear_before_reset": node.params["linear_before_reset"]},
-                  replaces=True)
+        self.node("tc.QGRUStep", node.name, inputs, [qy], {"linear_before_reset": node.params["linear_before_reset"],
+                                                           "shift_w": shw, "shift_r": shr}, replaces=True)
         self.qt[(y_h, "q")] = (qy, 2.0 ** -15)
         if node.outputs[0]:
             qseq = self.tensor(f"{node.outputs[0]}_q", INT16)

@@ -1,7 +1,7 @@
 /* tinyctl runtime: one GRU step in the quantised builds (ONNX gate order z, r, h; linear_before_reset 0 or 1).
  *
  * tc_qgru_step (int8, q15): x int8 or int16, the state h and the new state in q15 (int16), int8 weights with one
- * scale per gate row. Each row's sums are rescaled to Q8.23 ("q31": 23 fractional bits in int32) and clamped to
+ * scale per gate row (a multiplier per row, one shift for W's rows and one for R's). Each row's sums are rescaled to Q8.23 ("q31": 23 fractional bits in int32) and clamped to
  * +-64 before they are added, so no sum leaves int32; z and r come out of the sigmoid table in q15 (their
  * multipliers and biases carry the 1/2 of sigmoid(x) = (1 + tanh(x/2)) / 2), n out of the tanh table, and
  *   h' = n + z (h - n)
@@ -24,25 +24,24 @@ static inline int32_t tc_qrow(const void *x, int xbits, const int8_t *w, int32_t
 }
 
 static inline void tc_qgru_step(const void *x, int xbits, const int16_t *h, int16_t *y_h, const int8_t *w,
-                                const int32_t *mw, const int8_t *sw, const int8_t *r, const int32_t *mr,
-                                const int8_t *sr, const int32_t *bzr, const int32_t *bn, int32_t *work, int in,
-                                int hid, int lbr, const int16_t *table)
+                                const int32_t *mw, int sw, const int8_t *r, const int32_t *mr, int sr,
+                                const int32_t *bzr, const int32_t *bn, int32_t *work, int in, int hid, int lbr,
+                                const int16_t *table)
 {
     int32_t *zr = work;              /* z, r in q15 */
     int32_t *g = work + 2 * hid;     /* h Rh' + Rbh (lbr 1), or n (lbr 0) */
     for (int j = 0; j < 2 * hid; ++j) {
-        const int32_t pre = tc_qrow(x, xbits, w + j * in, mw[j], sw[j], in)
-                            + tc_qrow(h, 16, r + j * hid, mr[j], sr[j], hid) + bzr[j];
+        const int32_t pre = tc_qrow(x, xbits, w + j * in, mw[j], sw, in) + tc_qrow(h, 16, r + j * hid, mr[j], sr, hid)
+                            + bzr[j];
         zr[j] = tc_qsigmoid(pre, table);
     }
     const int8_t *wn = w + 2 * hid * in, *rn = r + 2 * hid * hid;
     const int32_t *mwn = mw + 2 * hid, *mrn = mr + 2 * hid;
-    const int8_t *swn = sw + 2 * hid, *srn = sr + 2 * hid;
     if (lbr) {
         for (int j = 0; j < hid; ++j)
-            g[j] = tc_qrow(h, 16, rn + j * hid, mrn[j], srn[j], hid) + bn[hid + j];
+            g[j] = tc_qrow(h, 16, rn + j * hid, mrn[j], sr, hid) + bn[hid + j];
         for (int j = 0; j < hid; ++j) {
-            const int32_t gx = tc_qrow(x, xbits, wn + j * in, mwn[j], swn[j], in) + bn[j];
+            const int32_t gx = tc_qrow(x, xbits, wn + j * in, mwn[j], sw, in) + bn[j];
             const int32_t pre = gx + (int32_t)(((int64_t)zr[hid + j] * g[j] + (1L << 14)) >> 15);
             g[j] = tc_qtanh(pre, table);
         }
@@ -50,8 +49,8 @@ static inline void tc_qgru_step(const void *x, int xbits, const int16_t *h, int1
         for (int k = 0; k < hid; ++k)      /* r * h, in y_h until the new state is written */
             y_h[k] = (int16_t)((zr[hid + k] * h[k] + (1L << 14)) >> 15);
         for (int j = 0; j < hid; ++j) {
-            const int32_t pre = tc_qrow(x, xbits, wn + j * in, mwn[j], swn[j], in) + bn[j]
-                                + tc_qrow(y_h, 16, rn + j * hid, mrn[j], srn[j], hid) + bn[hid + j];
+            const int32_t pre = tc_qrow(x, xbits, wn + j * in, mwn[j], sw, in) + bn[j]
+                                + tc_qrow(y_h, 16, rn + j * hid, mrn[j], sr, hid) + bn[hid + j];
             g[j] = tc_qtanh(pre, table);
         }
     }
