@@ -97,7 +97,7 @@ def _helper(name, code, helpers):
 
 
 def _finals(graph, storage, layout, tp, ctx):
-    """Outputs and their Jacobian rows that no node wrote in place: copies, unit rows or zeros, at the end."""
+    """Outputs no node wrote in place, and the Jacobian's rows: the outputs' tangents by rows, unit rows or zeros."""
     lines = []
     for (region, offset), src, size in storage.final_copies:
         if region == "out":
@@ -106,12 +106,10 @@ def _finals(graph, storage, layout, tp, ctx):
     p = layout["sizes"]["in"]
     for e in layout["outputs"]:
         name, offset, size = e["name"], e["offset"], e["size"]
-        root, t = tp.root[name], tp.of(name)
+        t = tp.of(name)
         dst = f"jac + {offset * p}" if offset else "jac"
-        if t.kind == BUF and tp.in_jac.get(root) == offset:
-            continue
         if t.kind == BUF:
-            lines.append(f"tc_copy({dst}, {tp.ptr(name)}, {size * p});")
+            lines.append(f"tc_jac_rows({dst}, {tp.ptr(name)}, {size}, {p});")
         elif t.kind == SEL:
             lines.append(f"tc_jac_identity({dst}, {size}, {p}, {t.offset});")
         else:

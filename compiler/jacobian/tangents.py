@@ -1,10 +1,12 @@
 """What each tensor's tangent is, and where it lives.
 
-A tangent is d(tensor) / d(in), stored row-major [elements][P] with P = IN_SIZE. Three kinds:
+A tangent is d(tensor) / d(in), stored by columns [P][elements] with P = IN_SIZE: column c holds the derivatives
+of every element with respect to in[c], contiguous, so a dense layer's tangent is P matrix-vector products with
+the target's own kernel (tc_matvec). Three kinds:
     zero      the tensor does not depend on the inputs (weights, constants): no storage, no code
     sel(o)    element i's tangent is the unit row e_(o + i): a model input, or a contiguous block of inputs
               (a Concat, Slice, Split or view of them); no storage either, rules fold it into their code
-    buf       a tangent array: in `jac` for a graph output its node writes, else in the tangent arena
+    buf       a tangent array in the tangent arena (`jac`, row-major [OUT][IN], gets the outputs' at the end)
 Views share their input's tangent (same elements, same order). Buffers are packed by the compiler's memory
 planner over the same step indices the primal arena uses.
 """
@@ -39,7 +41,6 @@ class TangentPlan:
         self.root = {}       # tensor -> the tensor whose tangent it shares
         self.kind = {}       # root -> Tangent
         self.where = {}      # root -> (array, element offset) of its buffer
-        self.in_jac = {}     # root -> element offset, for buffers that are rows of `jac`
         self.constants = []  # (C name, float32 array): folded weights the rules asked for
         self._namer = None
         in_offsets = {e["name"]: e["offset"] for e in layout["inputs"]}
@@ -66,10 +67,14 @@ class TangentPlan:
         base, offset = self.where[self.root[name]]
         return f"{base} + {offset}" if offset else base
 
+    def size(self, name):
+        """Elements of the tensor: the stride between its tangent's columns."""
+        return self.graph.tensor(self.root[name]).size
+
     def at(self, name, index, column="c"):
         """The C lvalue d(element `index` of name) / d(in[column]) of a buffer tangent."""
         base, offset = self.where[self.root[name]]
-        return f"{base}[{str(offset) + ' + ' if offset else ''}({index}) * {self.p} + {column}]"
+        return f"{base}[{str(offset) + ' + ' if offset else ''}({column}) * {self.size(name)} + {index}]"
 
     def _place(self):
         first, last = {}, {}
@@ -87,11 +92,7 @@ class TangentPlan:
             last[self.root[name]] = end
         buffers = []
         for root, k in first.items():
-            if self.storage.region.get(self.storage.root[root]) == "out":
-                self.in_jac[root] = self.storage.offset[self.storage.root[root]]
-                self.where[root] = ("jac", self.in_jac[root] * self.p)
-            else:
-                buffers.append(Buffer(root, self.graph.tensor(root).size * self.p, k, max(last.get(root, k), k)))
+            buffers.append(Buffer(root, self.graph.tensor(root).size * self.p, k, max(last.get(root, k), k)))
         offsets, size = plan(buffers)
         for b in buffers:
             self.where[b.key] = ("tan", offsets[b.key])

@@ -26,7 +26,7 @@ class GemmRule(Rule):
         t = tp.of(a)
         size = ctx.size(a)
         common = dict(ty=tp.ptr(node.outputs[0]), p=tp.p, sel=t.kind == SEL, offset=t.offset, size=size,
-                      ta=tp.ptr(a) if t.kind != SEL else "tsel")
+                      size_y=ctx.size(node.outputs[0]), ta=tp.ptr(a) if t.kind != SEL else "tsel")
         if node.op == "Gemm":
             return self.render("gemm.c.j2", batched=False, **common, **args)
         return self.render("gemm.c.j2", batched=True, alpha="1.0f", **common, **args)

@@ -66,16 +66,18 @@ class RowsRule(Rule):
             if len(pieces) > _MAX_RUNS and len({k for _, k, _, _ in pieces}) == 1:
                 src = node.inputs[pieces[0][1]]
                 blocks.append(self.render("rows.c.j2", table=[int(r % _BASE) for r in rows], n=len(rows),
-                                          ty=tp.ptr(out), src=self._source(tp, src), p=tp.p, runs=[]))
+                                          ty=tp.ptr(out), sy=tp.size(out), src=self._source(tp, src), p=tp.p,
+                                          runs=[]))
                 continue
-            blocks.append(self.render("rows.c.j2", table=None, ty=tp.ptr(out), p=tp.p, runs=[
+            blocks.append(self.render("rows.c.j2", table=None, ty=tp.ptr(out), sy=tp.size(out), p=tp.p, runs=[
                 {"out": o, "len": n, "src": self._source(tp, node.inputs[k]), "row": r} for o, k, r, n in pieces]))
         return "\n".join(blocks)
 
     @staticmethod
     def _source(tp, name):
         t = tp.of(name)
-        return {"kind": t.kind, "offset": t.offset, "ptr": tp.ptr(name) if t.kind == BUF else None}
+        return {"kind": t.kind, "offset": t.offset, "ptr": tp.ptr(name) if t.kind == BUF else None,
+                "size": tp.size(name)}
 
 
 def _column(tangent, row):

@@ -1,7 +1,8 @@
 /* tinyctl runtime: forward-mode derivatives for `tinyctl compile --jacobian`.
  *
- * A tangent is stored row-major [elements][P]: row i holds d(element i) / d(in[0..P-1]), where P is the
- * model's IN_SIZE. Activation derivatives are taken from the activation's output y, which the primal code has
+ * A tangent is stored by columns [P][elements]: column c holds d(every element) / d(in[c]), contiguous, where
+ * P is the model's IN_SIZE, so a dense layer's tangent is P products with the target's tc_matvec; the Jacobian
+ * itself (jac) is row-major [OUT][IN]. Activation derivatives are taken from the activation's output y, which the primal code has
  * just written (the pre-activation of a fused dense layer never reaches memory); at kinks they follow
  * PyTorch's autograd (relu'(0) = 0, the left slope at 0 for leaky relu and elu). */
 #ifndef TINYCTL_JACOBIAN_H
@@ -10,6 +11,7 @@
 #include <math.h>
 
 #include "activations.h"
+#include "dense.h"
 
 /* d act / d x, from y = act(x). Needs alpha > 0 for leaky relu and elu (the compiler checks). */
 static inline float tc_dact_from_output(float y, int act, float alpha, float beta)
@@ -27,55 +29,31 @@ static inline float tc_dact_from_output(float y, int act, float alpha, float bet
     }
 }
 
-/* Tangent code lives in functions of its own (compiler/jacobian): kept out of line on purpose. */
+/* Tangent code lives in functions of its own (compiler/jacobian): kept out of line on purpose; the dense
+ * kernel is always inlined into them, so the sizes it hands tc_matvec stay compile-time constants (the
+ * Cortex-M kernels take them as immediates). */
 #if defined(__GNUC__)
 #define TC_JAC_NOINLINE __attribute__((noinline))
+#define TC_JAC_INLINE static inline __attribute__((always_inline))
 #else
 #define TC_JAC_NOINLINE
+#define TC_JAC_INLINE static inline
 #endif
 
-/* a * b + c, fused where the FPU has it (Cortex-M4F/M7: vfma); the host keeps the plain expression */
-#if defined(__ARM_FEATURE_FMA)
-#define TC_JAC_FMA(a, b, c) fmaf((a), (b), (c))
-#else
-#define TC_JAC_FMA(a, b, c) ((a) * (b) + (c))
-#endif
-
-/* Tangent of y[r] = act(W x[r] + b) for m rows of k inputs and n outputs, from the tangent tx [m*k][p].
- * Columns go in blocks of four accumulators held in registers (p is a compile-time constant at every call, so
- * the block's tail folds away): one weight load feeds up to four multiply-adds. */
-static inline void tc_jac_dense(const float *w, const float *tx, const float *y, float *ty, int m, int k, int n,
+/* Tangent of y[r] = act(W x[r] + b) for m rows of k inputs and n outputs: tx [p][m * k] -> ty [p][m * n].
+ * Every column is W times the column of tx, by the target's matrix-vector kernel, scaled by act'(y). */
+TC_JAC_INLINE void tc_jac_dense(const float *w, const float *tx, const float *y, float *ty, int m, int k, int n,
                                 int p, int act, float alpha, float beta)
 {
-    for (int r = 0; r < m; ++r) {
-        const float *xr = tx + r * k * p;
-        for (int j = 0; j < n; ++j) {
-            const float *wj = w + j * k;
-            float *t = ty + (r * n + j) * p;
-            const float d = tc_dact_from_output(y[r * n + j], act, alpha, beta);
-            for (int c = 0; c < p; c += 4) {
-                const int width = p - c < 4 ? p - c : 4;
-                float a0 = 0.0f, a1 = 0.0f, a2 = 0.0f, a3 = 0.0f;
-                for (int i = 0; i < k; ++i) {
-                    const float wi = wj[i];
-                    const float *s = xr + i * p + c;
-                    a0 = TC_JAC_FMA(wi, s[0], a0);
-                    if (width > 1)
-                        a1 = TC_JAC_FMA(wi, s[1], a1);
-                    if (width > 2)
-                        a2 = TC_JAC_FMA(wi, s[2], a2);
-                    if (width > 3)
-                        a3 = TC_JAC_FMA(wi, s[3], a3);
-                }
-                t[c] = d * a0;
-                if (width > 1)
-                    t[c + 1] = d * a1;
-                if (width > 2)
-                    t[c + 2] = d * a2;
-                if (width > 3)
-                    t[c + 3] = d * a3;
-            }
-        }
+    for (int c = 0; c < p; ++c)
+        for (int r = 0; r < m; ++r)
+            tc_matvec(w, tx + c * m * k + r * k, NULL, ty + c * m * n + r * n, n, k);
+    if (act == TC_ACT_NONE)
+        return;
+    for (int j = 0; j < m * n; ++j) {
+        const float d = tc_dact_from_output(y[j], act, alpha, beta);
+        for (int c = 0; c < p; ++c)
+            ty[c * m * n + j] *= d;
     }
 }
 
@@ -87,35 +65,50 @@ static inline void tc_jac_dense_seeded(const float *ws, const float *y, float *t
     for (int j = 0; j < n; ++j) {
         const float d = tc_dact_from_output(y[j], act, alpha, beta);
         for (int c = 0; c < p; ++c)
-            ty[j * p + c] = d * ws[j * p + c];
+            ty[c * n + j] = d * ws[j * p + c];
     }
 }
 
-/* Tangent of y = alpha A B (+ a constant), A [m][k] read with strides from its tangent ta, B constant. */
-static inline void tc_jac_gemm_a(const float *ta, int a_rs, int a_cs, const float *b, int b_rs, int b_cs,
+/* Tangent of y = alpha A B (+ a constant), A [m][k] read with strides, B constant: ta [p][sa] -> ty [p][m * n]. */
+static inline void tc_jac_gemm_a(const float *ta, int sa, int a_rs, int a_cs, const float *b, int b_rs, int b_cs,
                                  float *ty, int m, int k, int n, int p, float alpha)
 {
-    for (int i = 0; i < m; ++i) {
-        for (int j = 0; j < n; ++j) {
-            float *t = ty + (i * n + j) * p;
-            for (int c = 0; c < p; ++c)
-                t[c] = 0.0f;
-            for (int q = 0; q < k; ++q) {
-                const float bq = alpha * b[q * b_rs + j * b_cs];
-                const float *s = ta + (i * a_rs + q * a_cs) * p;
-                for (int c = 0; c < p; ++c)
-                    t[c] += bq * s[c];
+    for (int c = 0; c < p; ++c) {
+        const float *a = ta + c * sa;
+        float *t = ty + c * m * n;
+        for (int i = 0; i < m; ++i) {
+            for (int j = 0; j < n; ++j) {
+                float acc = 0.0f;
+                for (int q = 0; q < k; ++q)
+                    acc += a[i * a_rs + q * a_cs] * b[q * b_rs + j * b_cs];
+                t[i * n + j] = alpha * acc;
             }
         }
     }
 }
 
-/* Rows of unit vectors: t[i][c] = (c == offset + i), for a model input (or a contiguous block of them). */
+/* Unit rows of jac (row-major [rows][p]): t[i][c] = (c == offset + i), for an output that is a model input. */
 static inline void tc_jac_identity(float *t, int rows, int p, int offset)
 {
     for (int i = 0; i < rows; ++i)
         for (int c = 0; c < p; ++c)
             t[i * p + c] = (c == offset + i) ? 1.0f : 0.0f;
+}
+
+/* The same as tangent columns: elements [0, rows) of a tangent whose columns are `stride` apart. */
+static inline void tc_jac_identity_cols(float *t, int stride, int rows, int p, int offset)
+{
+    for (int c = 0; c < p; ++c)
+        for (int i = 0; i < rows; ++i)
+            t[c * stride + i] = (c == offset + i) ? 1.0f : 0.0f;
+}
+
+/* jac's rows of an output from its tangent: jac[i][c] = t[c][i]. */
+static inline void tc_jac_rows(float *jac, const float *t, int size, int p)
+{
+    for (int i = 0; i < size; ++i)
+        for (int c = 0; c < p; ++c)
+            jac[i * p + c] = t[c * size + i];
 }
 
 static inline void tc_jac_zero(float *t, int n)
