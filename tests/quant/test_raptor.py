@@ -49,6 +49,22 @@ def test_cortex_m3_without_floating_point(raptor_quantized, dtype, checkpoint, t
         assert np.array_equal(y, outs[t]) and np.array_equal(s, states[t])
 
 
+@pytest.mark.pil
+def test_cortex_m4f_smlad_kernels_bit_for_bit(raptor_onnx, raptor_calibration, checkpoint, tmp_path):
+    """The int8 build for the M4F takes the SMLAD dot products: still bit for bit with the host's reference."""
+    from tinyctl.compiler import compile_model
+    m = compile_model(raptor_onnx, str(tmp_path / "raptor"), name="raptor", target="cortex-m4f", dtype="int8",
+                      calibration=raptor_calibration)
+    image, steps = mcu.image_of_models([m.directory], str(tmp_path / "img"))
+    assert "smlad" in mcu._run(["arm-none-eabi-objdump", "-d", image.elf]).stdout
+    xs = _steps(checkpoint, 60)
+    outs, states, _ = steps["raptor"].rollout(xs)
+    s = m.reset()
+    for t, x in enumerate(xs):
+        y, s = m.step(x, s)
+        assert np.array_equal(y, outs[t]) and np.array_equal(s, states[t])
+
+
 @pytest.mark.sanitizers
 @pytest.mark.parametrize("dtype", ["int8", "q15"])
 def test_integer_kernels_under_sanitizers(raptor_quantized, dtype, tmp_path):
