@@ -138,3 +138,20 @@ def test_gust_metrics():
     m = sc.evaluate(_trace(t, pos, sc.reference))
     assert m["max_deviation"] == pytest.approx(0.08)
     assert m["recovery_time"] == pytest.approx(0.5, abs=0.011)
+
+
+def test_settling_is_measured_against_the_final_value():
+    """A flight that converges 7 cm off its setpoint (no integral action) settles; it does not 'never settle'."""
+    sc = scenarios.get("step")
+    t = np.arange(0, sc.duration, 0.01)
+    x = np.where(t < 2.0, t / 2.0 * 0.93, 0.93)                        # ramps to 0.93 m by 2 s, stays there
+    pos = np.stack([x, np.zeros_like(t), np.ones_like(t)], axis=1)
+    m = sc.evaluate(_trace(t, pos, sc.reference))
+    assert m["steady_state_error"] == pytest.approx(0.07)
+    assert m["settle_time"] == pytest.approx(2.0 - 0.05 / 0.93 * 2.0, abs=0.011)
+    # a tracking flight settles against the moving reference instead
+    fig = scenarios.get("figure8_slow")
+    t = np.arange(0, fig.duration, 0.01)
+    rp, _ = fig.reference.at(t)
+    off = np.where(t[:, None] < 3.0, 0.2, 0.01) * np.array([1.0, 0, 0])
+    assert fig.evaluate(_trace(t, rp + off, fig.reference))["settle_time"] == pytest.approx(3.0)

@@ -16,7 +16,7 @@ import numpy as np
 
 from tinyctl.scenarios import metrics as M
 from tinyctl.scenarios.disturbances import InitialCondition
-from tinyctl.scenarios.references import Step
+from tinyctl.scenarios.references import FigureEight, Step
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,8 @@ class Scenario:
     def evaluate(self, trace, duration=None):
         """Metrics of one flight and its success under this scenario's criterion (over `duration` seconds, when
         the flight was planned shorter or longer than the scenario's)."""
-        m = M.flight_metrics(trace, self.duration if duration is None else duration)
+        moving = isinstance(self.reference, FigureEight)
+        m = M.flight_metrics(trace, self.duration if duration is None else duration, moving)
         if m["steps"] == 0:
             m["success"] = False
             return m
@@ -56,7 +57,8 @@ class Scenario:
         if self.wind is not None:
             after = trace.t >= self.wind.start
             m["max_deviation"] = float(trace.error[after].max()) if after.any() else None
-            m["recovery_time"] = M.settle_time(trace.t, trace.error, M.SETTLE_BAND, after=self.wind.end)
+            m["recovery_time"] = M.settle_time(trace.t, M.settling_error(trace, moving), M.SETTLE_BAND,
+                                               after=self.wind.end)
         if self.kind == "track":
             m["success"] = bool(ok and m["rmse"] < self.rmse_tolerance)
         else:
