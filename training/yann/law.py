@@ -34,12 +34,15 @@ class ExplicitLaw:
         lo, hi = np.asarray(lo, float), np.asarray(hi, float)
         if tolerance is None:
             tolerance = TOLERANCE * max(1.0, float(np.max(np.abs(np.concatenate([lo, hi])))))
+        regions = sorted(regions, key=_region_key)   # PPOPT's order varies from run to run; the files must not
         canon = _FacetTable()
         e_list, f_list = [], []
         for e, f, _, _ in regions:
             norms = np.linalg.norm(e, axis=1)
             keep = norms > 1e-12
-            rows = [canon.row(ei / ni, fi / ni) for ei, fi, ni in zip(e[keep], f[keep], norms[keep])]
+            unit = [(ei / ni, fi / ni) for ei, fi, ni in zip(e[keep], f[keep], norms[keep])]
+            unit.sort(key=lambda row: tuple(np.round(np.append(row[0], row[1]), 9)))
+            rows = [canon.row(ei, fi) for ei, fi in unit]
             e_list.append(np.array([x for x, _ in rows]))
             f_list.append(np.array([y for _, y in rows]))
         k = np.array([np.atleast_2d(reg[2]) for reg in regions], float)
@@ -88,6 +91,15 @@ class ExplicitLaw:
         bounds = np.cumsum(data["rows"])[:-1]
         return cls(np.split(data["e"], bounds), np.split(data["f"], bounds), data["k"], data["r"], data["lo"],
                    data["hi"], header["tolerance"], header["name"], header["meta"])
+
+
+def _region_key(region):
+    """A canonical order of regions: by law, then by their unit-normal rows (rounded, so rounding noise does not
+    reorder them). Ties between regions only matter on shared facets, where the laws agree."""
+    e, f, k, r = region
+    norms = np.maximum(np.linalg.norm(e, axis=1), 1e-300)
+    rows = sorted(tuple(np.round(np.append(ei / ni, fi / ni), 9)) for ei, fi, ni in zip(e, f, norms))
+    return tuple(np.round(np.ravel(k), 9)) + tuple(np.round(np.ravel(r), 9)) + tuple(x for row in rows for x in row)
 
 
 class _FacetTable:
