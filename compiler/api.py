@@ -54,7 +54,7 @@ def command_line(file_name, name, target, dtype, state_pairs, verify, jacobian=F
     parts = ["tinyctl", "compile", file_name, "--name", name, "--target", target]
     if dtype != "float32":
         parts += ["--dtype", dtype]
-    if isinstance(calibration, (str, os.PathLike)):
+    if dtype != "float32" and isinstance(calibration, (str, os.PathLike)):
         parts += ["--calibration", os.path.basename(os.fspath(calibration))]
     for k, v in sorted((state_pairs or {}).items()):
         parts += ["--state", f"{k}={v}"]
