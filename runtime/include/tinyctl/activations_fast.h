@@ -9,7 +9,7 @@
  *
  * Absolute error against the exact function, over every float32 input (tests/kernels sweeps them, and the
  * slow test all 2^32 inputs):
- *   tc_tanh_fast       <= 3.0e-7      tc_sigmoid_fast   <= 2.0e-7
+ *   tc_tanh_fast       <= 3.1e-7      tc_sigmoid_fast   <= 2.0e-7   (all 2^32 inputs: 3.04e-7 and 1.82e-7)
  *   tc_softplus_fast   <= 2.0e-7 + 6.0e-8 |softplus(x)|      tc_expm1_neg (elu, x < 0)   <= 2.0e-7
  * NaN in gives NaN out; +-Inf give the limits within those bounds (tanh saturates at tanh(8) + 4e-8).
  *
