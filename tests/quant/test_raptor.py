@@ -13,6 +13,15 @@ def _steps(x, n):
     return x[:n, 0]
 
 
+def _same_as_host(model, step, xs):
+    """The image's step and the host build of the same C, the state carried: bit for bit."""
+    outs, states, _ = step.rollout(xs)
+    s = model.reset()
+    for t, x in enumerate(xs):
+        y, s = model.step(x, s)
+        assert np.array_equal(y, outs[t]) and np.array_equal(s, states[t]), t
+
+
 @pytest.fixture(scope="module")
 def checkpoint():
     from tinyctl.training.foundation import load_checkpoint
@@ -41,12 +50,7 @@ def test_cortex_m3_without_floating_point(raptor_quantized, dtype, checkpoint, t
     m = raptor_quantized(dtype)
     image, steps = mcu.image_of_models([m.directory], str(tmp_path), target="cortex-m3")
     assert mcu.calls_from(image.elf, "raptor_step", "cortex-m3") == []
-    xs = _steps(checkpoint, 100)
-    outs, states, _ = steps["raptor"].rollout(xs)
-    s = m.reset()
-    for t, x in enumerate(xs):
-        y, s = m.step(x, s)
-        assert np.array_equal(y, outs[t]) and np.array_equal(s, states[t])
+    _same_as_host(m, steps["raptor"], _steps(checkpoint, 100))
 
 
 @pytest.mark.pil
@@ -57,12 +61,7 @@ def test_cortex_m4f_smlad_kernels_bit_for_bit(raptor_onnx, raptor_calibration, c
                       calibration=raptor_calibration)
     image, steps = mcu.image_of_models([m.directory], str(tmp_path / "img"))
     assert "smlad" in mcu._run(["arm-none-eabi-objdump", "-d", image.elf]).stdout
-    xs = _steps(checkpoint, 60)
-    outs, states, _ = steps["raptor"].rollout(xs)
-    s = m.reset()
-    for t, x in enumerate(xs):
-        y, s = m.step(x, s)
-        assert np.array_equal(y, outs[t]) and np.array_equal(s, states[t])
+    _same_as_host(m, steps["raptor"], _steps(checkpoint, 60))
 
 
 @pytest.mark.sanitizers
