@@ -202,7 +202,8 @@ class Rewriter:
         y = node.outputs[0]
         y_range = self.amax.get(y, 0.0)
         out_float = force_float or not self.int_consumer(y, consumers)
-        attrs = {"activation": act, "alpha_q15": 0, "fbits": 0}
+        attrs = {"activation": act, "alpha_q15": 0, "fbits": 0, "w_scale": s_w.tolist(),
+                 "x_scale": np.atleast_1d(np.asarray(scale_x, np.float64)).tolist()}   # emitted.py reads them
         if act == "LeakyRelu":
             attrs["alpha_q15"] = int(round(float(node.params["alpha"]) * 32768))
         if act in ("Tanh", "Sigmoid"):
