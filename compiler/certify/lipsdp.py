@@ -37,14 +37,11 @@ class _Problem:
         hidden = [w.shape[0] for w in weights[:-1]]
         self.n = sum(hidden)
         self.m = self.n0 + self.n
-        self.ua = np.zeros((self.m, self.n))
-        self.ue = np.zeros((self.m, self.n))
-        col_in, col_out = 0, self.n0
-        j = 0
+        self.blocks = []            # (W_k, input columns, output columns, neurons) of each hidden layer
+        col_in, col_out, j = 0, self.n0, 0
         for w in weights[:-1]:
             rows, cols = w.shape
-            self.ua[col_in:col_in + cols, j:j + rows] = w.T
-            self.ue[col_out:col_out + rows, j:j + rows] = np.eye(rows)
+            self.blocks.append((w, slice(col_in, col_in + cols), slice(col_out, col_out + rows), slice(j, j + rows)))
             col_in, col_out, j = col_out, col_out + rows, j + rows
         lo = np.concatenate([s[0] for s in slopes])
         hi = np.concatenate([s[1] for s in slopes])
@@ -55,11 +52,17 @@ class _Problem:
         self.f_out[-wl.shape[1]:, -wl.shape[1]:] = wl.T @ wl
 
     def matrix(self, rho, lam):
+        """S(rho, lambda), assembled block by block: U_a holds W_k' at the layer's input columns, U_e the identity
+        at its output columns, so the products cost sum_k n_k n_k-1^2 rather than (n0 + N)^2 N."""
         s = -self.f_out.copy()
         s[:self.n0, :self.n0] += rho * np.eye(self.n0)
         g = self.g * lam[:, None, None]
-        s += (self.ua * g[:, 0, 0]) @ self.ua.T + (self.ua * g[:, 0, 1]) @ self.ue.T \
-            + (self.ue * g[:, 1, 0]) @ self.ua.T + (self.ue * g[:, 1, 1]) @ self.ue.T
+        for w, i, o, j in self.blocks:
+            s[i, i] += (w.T * g[j, 0, 0]) @ w
+            cross = w.T * g[j, 0, 1]
+            s[i, o] += cross
+            s[o, i] += cross.T
+            s[o, o] += np.diag(g[j, 1, 1])
         return (s + s.T) / 2
 
     def barrier(self, t, rho, lam):
@@ -76,8 +79,15 @@ class _Problem:
         """The Newton direction of the barrier at (rho, lam) and the decrement squared."""
         r = np.linalg.inv(self.matrix(rho, lam))
         r = (r + r.T) / 2
-        ra, re = r @ self.ua, r @ self.ue
-        p_aa, p_ae, p_ee = self.ua.T @ ra, self.ua.T @ re, self.ue.T @ re
+        ra, re = np.empty((self.m, self.n)), np.empty((self.m, self.n))     # R U_a and R U_e
+        for w, i, o, j in self.blocks:
+            ra[:, j] = r[:, i] @ w.T
+            re[:, j] = r[:, o]
+        p_aa, p_ae, p_ee = np.empty((self.n, self.n)), np.empty((self.n, self.n)), np.empty((self.n, self.n))
+        for w, i, o, j in self.blocks:
+            p_aa[j] = w @ ra[i]
+            p_ae[j] = w @ re[i]
+            p_ee[j] = re[o]
         q = np.empty((self.n, self.n, 2, 2))
         q[..., 0, 0], q[..., 0, 1], q[..., 1, 0], q[..., 1, 1] = p_aa, p_ae, p_ae.T, p_ee
         g = self.g
