@@ -72,12 +72,11 @@ def build_image(sources, include_dirs, entries, out_dir, target="cortex-m4f", op
     os.makedirs(out_dir, exist_ok=True)
     flags = [*t.cflags, opt, *SECTIONS, *(STRICT if strict else (f"-std={std}", "-w")),
              *[f"-D{d}" for d in defines], *[f"-I{d}" for d in include_dirs]]
-    objects, ram = [], {}
-    for src in sources:
-        obj = os.path.join(out_dir, re.sub(r"\W", "_", os.path.relpath(src, "/")) + ".o")
-        _run([t.cc, *flags, "-c", src, "-o", obj])
-        objects.append(obj)
-        ram[os.path.abspath(src)] = _object_ram(obj)
+    objects = [os.path.join(out_dir, re.sub(r"\W", "_", os.path.relpath(src, "/")) + ".o") for src in sources]
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:   # the compilers run side by side
+        list(pool.map(lambda so: _run([t.cc, *flags, "-c", so[0], "-o", so[1]]), zip(sources, objects)))
+    ram = {os.path.abspath(src): _object_ram(obj) for src, obj in zip(sources, objects)}
     if not link:
         return None
     elf = os.path.join(out_dir, f"image{opt}.elf")
