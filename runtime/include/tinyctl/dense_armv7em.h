@@ -14,11 +14,31 @@
 
 static const float tc_zero8[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
 
+/* the same in C, where gcc could not make the sizes constants (a function it cloned instead of inlining) */
+static inline void tc_armv7em_mv_c(const float *w, const float *x, int k, const float *w2, const float *x2, int k2,
+                                   const float *b, const float *b2, float *y, int n, int act)
+{
+    for (int j = 0; j < n; ++j) {
+        float acc = (b ? b[j] : 0.0f) + (b2 ? b2[j] : 0.0f);
+        for (int i = 0; i < k; ++i)
+            acc += w[j * k + i] * x[i];
+        for (int i = 0; i < k2; ++i)
+            acc += w2[j * k2 + i] * x2[i];
+        y[j] = tc_activate(acc, act, 0.0f, 0.0f);
+    }
+}
+
 /* y[0..n) = act(b + b2 + W x + W2 x2) with W [n][k] and W2 [n][k2] row-major; b, b2 may be NULL; k2 may be 0
- * (no second source). act: one the blocks fuse (TC_ASM_FUSES). Every size is a compile-time constant. */
+ * (no second source). act: one the blocks fuse (TC_ASM_FUSES). The sizes must be compile-time constants where
+ * the blocks are used (they are assembly immediates); elsewhere tc_armv7em_mv_c. */
 TC_ARMV7EM_INLINE void tc_armv7em_mv(const float *w, const float *x, int k, const float *w2, const float *x2,
                                      int k2, const float *b, const float *b2, float *y, int n, int act)
 {
+    if (!(__builtin_constant_p(k) && __builtin_constant_p(k2) && __builtin_constant_p(n)
+          && __builtin_constant_p(act) && __builtin_constant_p(b != NULL) && __builtin_constant_p(b2 != NULL))) {
+        tc_armv7em_mv_c(w, x, k, w2, x2, k2, b, b2, y, n, act);
+        return;
+    }
     const float *cp = act == TC_ACT_SIGMOID ? tc_sigm_coef : tc_tanh_coef;
     const float *bp = b ? b : tc_zero8;
     const float *xq;

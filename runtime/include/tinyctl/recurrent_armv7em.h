@@ -15,6 +15,13 @@
 TC_ARMV7EM_INLINE void tc_armv7em_gru_update(float *y, const float *rg, const float *g, const float *z,
                                              const float *h, int n, int lbr)
 {
+    if (!(__builtin_constant_p(n) && __builtin_constant_p(lbr))) {     /* see tc_armv7em_mv */
+        for (int j = 0; j < n; ++j) {
+            const float v = tc_tanh(lbr ? y[j] + rg[j] * g[j] : y[j]);
+            y[j] = v + z[j] * (h[j] - v);
+        }
+        return;
+    }
     const float *cp = tc_tanh_coef;
     float *ya = y;
     int cnt;
