@@ -14,7 +14,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tinyctl.compiler import ops
-from tinyctl.compiler.ir import FLOAT
+from tinyctl.compiler.ir import FLOAT, INT8, INT16
+from tinyctl.compiler.quantize.emitted import dense_weights
+
+# tensors that carry real values: float, and in quantised builds integers times a scale
+REAL = (FLOAT, INT8, INT16)
+# the quantised builds' conversions: the same values in other units (their rounding is not a Lipschitz map's)
+CONVERSIONS = ("tc.Quantize", "tc.Dequantize")
 
 
 def _elu_slopes(p):
@@ -91,7 +97,7 @@ def parts_of(graph):
             node = producers.get(stop.tensor)
             if node is not None:
                 todo.extend(i for i in node.inputs if i and not graph.tensor(i).is_const
-                            and graph.tensor(i).dtype == FLOAT)
+                            and graph.tensor(i).dtype in REAL)
     return [p for p in parts if p.weights or p.source_is_input], stops
 
 
@@ -125,13 +131,13 @@ def _concat_of_inputs(graph, node, inputs):
 def _step(graph, node, name, items):
     """Prepend node's map to items (in reverse order) and return the tensor it reads."""
     op = ops.lookup(node.op)
-    if op.is_view(node, graph) and graph.tensor(node.inputs[0]).dtype == FLOAT:
+    if (op.is_view(node, graph) and graph.tensor(node.inputs[0]).dtype in REAL) or node.op in CONVERSIONS:
         return node.inputs[0]
-    if node.op == "tc.Dense":
+    if node.op in ("tc.Dense", "tc.DenseW8", "tc.QDense"):   # the weights as emitted, quantised or not
         act = node.params.get("activation")
         if act:
             items.append(_activation(node, act, node.params, graph.tensor(name).size))
-        x, w = graph.tensor(node.inputs[0]), graph.tensor(node.inputs[1]).value.astype(np.float64)
+        x, w = graph.tensor(node.inputs[0]), dense_weights(node, graph)[0]
         rows = x.size // x.shape[-1]
         if rows != 1:
             w = np.kron(np.eye(rows), w)     # the same map on every row: block diagonal, same norm

@@ -90,3 +90,17 @@ def test_bad_calibration_data_is_refused(tmp_path):
     with pytest.raises(CompileError, match="dtype 'int4' is not available"):
         compile_model(model, str(tmp_path / "d"), dtype="int4")
     assert not any(p.name in ("a", "b", "c", "d") for p in tmp_path.iterdir())   # no half-written output
+
+
+def test_lipschitz_certifies_the_emitted_weights(tmp_path):
+    """compile --lipschitz on a quantised build certifies the network its integers stand for (emitted.py): the
+    whole map, within the weights' quantisation of the float network's bound."""
+    from tinyctl.compiler.quantize.emitted import dense_weights
+    model = zoo.all_models()["mlp_12_64_64_4"]
+    f = compile_model(model, str(tmp_path / "f"), name="f", lipschitz=True).manifest["lipschitz"]
+    for dtype in ("int8w", "int8"):
+        q = compile_model(model, str(tmp_path / dtype), name="q", dtype=dtype, lipschitz=True)
+        lip = q.manifest["lipschitz"]
+        assert lip["scope"] == "network" and abs(lip["bound"] / f["bound"] - 1) < 0.01
+        layers = [dense_weights(n, q.graph) for n in q.graph.nodes if dense_weights(n, q.graph) is not None]
+        assert len(layers) == 3 and all(w.dtype == np.float64 for w, _ in layers)
