@@ -55,6 +55,9 @@ def lower_regions(graph, options=None):
                 matches.append(_match(graph, node))
             except NotRecognised as e:
                 reasons.append(f"'{node.name}': {e}")
+            except (ValueError, IndexError, KeyError, AttributeError, TypeError) as e:
+                # a shape this matcher did not foresee is not a YANN; it must never break an unrelated model
+                reasons.append(f"'{node.name}': not the YANN pattern ({type(e).__name__})")
     if not matches:
         if mode == "regions":
             why = "; ".join(reasons) if reasons else "the model has no binary step (GreaterOrEqual) to start from"
