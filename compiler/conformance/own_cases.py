@@ -466,10 +466,35 @@ def misc_cases():
     return cases
 
 
+def shape_cases():
+    """Shape computations as exporters write them (folded at compile time) feeding run-time ops."""
+    b = _Builder("shape_reshape_flatten")
+    x = b.input("x", (2, 3, 4))
+    batch = b.node("Gather", [b.node("Shape", [x], ["s"]), b.const("zero", np.int64(0))], ["n"], axis=0)
+    target = b.node("Concat", [b.node("Unsqueeze", [batch, b.const("ax", np.int64([0]))], ["n1"]),
+                               b.const("rest", np.int64([-1]))], ["target"], axis=0)
+    b.output(b.node("Reshape", [x, target], ["flat"]))
+    cases = [b.build()]
+    b = _Builder("shape_zero_state_expand")
+    x = b.input("x", (1, 3, 5))
+    dims = b.node("Shape", [x], ["s"], start=0, end=2)
+    zeros = b.node("Expand", [b.const("zero", np.float32(0)), b.node("Concat", [dims, b.const("h", np.int64([5]))],
+                                                                        ["shape"], axis=0)], ["zeros"])
+    b.output(b.node("Add", [x, zeros], ["y"]), b.node("Expand", [x, b.const("wide", np.int64([2, 1, 3, 5]))], ["wide_x"]))
+    cases.append(b.build())
+    b = _Builder("constant_of_shape_bias")
+    x = b.input("x", (2, 4))
+    bias = b.node("ConstantOfShape", [b.node("Shape", [x], ["s"])], ["bias"],
+                  value=numpy_helper.from_array(np.array([0.25], np.float32)))
+    b.output(b.node("Sub", [x, bias], ["y"]))
+    cases.append(b.build())
+    return cases
+
+
 FAMILIES = {"Gemm": gemm_cases, "broadcasting": broadcast_cases, "step functions": step_cases,
             "Slice": slice_cases, "Split": split_cases, "Gather": gather_cases, "GRU/LSTM state": recurrent_cases,
             "fusion": fusion_cases, "buffer offsets": offset_cases, "special values": special_value_cases,
-            "constants and views": misc_cases}
+            "constants and views": misc_cases, "shape computations": shape_cases}
 
 
 def own_cases():

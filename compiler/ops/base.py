@@ -49,6 +49,10 @@ class Op:
         """True when the output is the input's data under another shape: no code, one buffer."""
         return False
 
+    def static_values(self, node, graph):
+        """Output values known at compile time even though an input is not (Shape of a static tensor), or None."""
+        return None
+
     def scratch(self, node, graph):
         """Floats of scratch space the emitted code needs while this node runs."""
         return 0

@@ -27,6 +27,12 @@ class Transpose(Op):
             raise self.error(node, f"perm {perm} is not a permutation of the {len(x.shape)} axes of {list(x.shape)}")
         return [(x.dtype, tuple(x.shape[p] for p in perm))]
 
+    def is_view(self, node, graph):
+        """Moving only axes of size 1 leaves the data in place: no copy."""
+        shape = graph.tensor(node.inputs[0]).shape
+        moved = [p for p in self._perm(node, len(shape)) if shape[p] != 1]
+        return moved == sorted(moved)
+
     def evaluate(self, node, inputs):
         return [np.transpose(inputs[0], self._perm(node, inputs[0].ndim))]
 

@@ -97,3 +97,36 @@ def test_constant_subgraphs_fold_away():
     x = np.ones((1, 4), np.float32)
     np.testing.assert_allclose(interp.run(graph, {"x": x})[0]["y"], x @ (2 * w.T), rtol=1e-6)
     assert onnx.checker.check_model(model) is None
+
+
+def test_shape_computations_fold_during_shape_inference():
+    """Exporters build reshape targets and zero states from Shape, Gather, Concat, Expand, ConstantOfShape and
+    integer arithmetic; every shape is static, so all of it becomes constants before the ops that read it."""
+    from onnx import TensorProto, helper, numpy_helper
+    nodes = [helper.make_node("Shape", ["x"], ["s"], "shape"),
+             helper.make_node("Gather", ["s", "zero"], ["batch"], "batch", axis=0),
+             helper.make_node("Unsqueeze", ["batch", "zero1"], ["b1"], "b1"),
+             helper.make_node("Mul", ["b1", "two"], ["b2"], "b2"),             # integer arithmetic
+             helper.make_node("Concat", ["b2", "minus1"], ["target"], "target", axis=0),
+             helper.make_node("Reshape", ["x", "target"], ["xr"], "reshape"),
+             helper.make_node("ConstantOfShape", ["target_c"], ["bias"], "bias",
+                              value=numpy_helper.from_array(np.array([0.5], np.float32))),
+             helper.make_node("Add", ["xr", "bias"], ["y0"], "add"),
+             helper.make_node("Expand", ["xr", "wide"], ["y"], "expand")]
+    inits = [numpy_helper.from_array(np.array(0, np.int64), "zero"), numpy_helper.from_array(np.array([0], np.int64), "zero1"),
+             numpy_helper.from_array(np.array([2], np.int64), "two"), numpy_helper.from_array(np.array([-1], np.int64), "minus1"),
+             numpy_helper.from_array(np.array([2, 3], np.int64), "target_c"),
+             numpy_helper.from_array(np.array([3, 2, 3], np.int64), "wide")]
+    g = helper.make_graph(nodes, "shapes", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 6])],
+                          [helper.make_tensor_value_info("y0", TensorProto.FLOAT, None),
+                           helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], inits)
+    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    graph = run_pipeline(frontend.to_ir(model, b"", "s.onnx"), {})
+    assert sorted(n.op for n in graph.nodes) == ["Add", "Expand", "Reshape"]
+    x = np.arange(6, dtype=np.float32).reshape(1, 6)
+    out, _ = interp.run(graph, {"x": x})
+    np.testing.assert_array_equal(out["y0"], x.reshape(2, 3) + 0.5)
+    np.testing.assert_array_equal(out["y"], np.broadcast_to(x.reshape(2, 3), (3, 2, 3)))
+    expected = _ort(model, {"x": x})
+    np.testing.assert_array_equal(out["y"], expected["y"])

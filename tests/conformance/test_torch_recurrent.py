@@ -5,7 +5,7 @@ import numpy as np
 import onnx
 import pytest
 
-from tinyctl.compiler import CompileError, compile_model
+from tinyctl.compiler import compile_model
 from tinyctl.compiler.conformance import excess
 
 torch = pytest.importorskip("torch")
@@ -96,12 +96,7 @@ def test_gru_without_state_inputs_keeps_its_state_inside(exporter, tmp_path):
     torch.manual_seed(4)
     policy = Policy("gru").eval()
     path = _export(policy, exporter, tmp_path / "gru_inside.onnx", with_state=False)
-    if exporter == "torchscript":
-        # this exporter builds the zero initial_h at run time from Shape and Expand, which tinyctl does not
-        # compile: the user gets the one-line error and exports with h_in (the form above) instead
-        with pytest.raises(CompileError, match=r"\(Shape\) is not supported"):
-            compile_model(path, str(tmp_path / "out"), name="gru_inside")
-        return
+    # the TorchScript exporter builds the zero initial_h from Shape and Expand: shape inference folds them
     compiled = compile_model(path, str(tmp_path / "out"), name="gru_inside", verify=True)
     state, = compiled.manifest["state"]
     assert (state["size"], state["onnx_output"], state["reset"]) == (N_HID, "h_out", "zeros")
