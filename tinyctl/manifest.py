@@ -67,7 +67,7 @@ SCHEMA = {
         "jacobian": {"type": "object", "required": ["function", "rows", "cols", "mode", "layout"],
                      "properties": {"function": {"type": "string"}, "rows": {"type": "integer", "minimum": 0},
                                     "cols": {"type": "integer", "minimum": 0}, "mode": {"const": "forward"},
-                                    "layout": {"type": "string"}, "verify": {"type": "object"}}},
+                                    "layout": {"type": "string"}, "verify": {"type": ["object", "null"]}}},
         "quantization": {"type": "object", "required": ["dtype", "calibration", "precision", "layers"],
                          "properties": {"dtype": {"enum": ["int8w", "int8", "q15"]}, "calibration": {"type": "object"},
                                         "precision": {"type": "object"}, "layers": {"type": "array"},
