@@ -20,8 +20,9 @@ from tinyctl.firmware.size import format_report, size_report
 
 FIRMWARE_DIR = os.path.dirname(os.path.abspath(__file__))
 BUILD_FILE = "firmware.json"
-MODES = ("policy", "passthrough", "mpc")
+MODES = ("policy", "passthrough", "mpc", "law")
 MPC_SOURCES = ("common/tc_mpc.c",)   # mode mpc: the controller, and the solver from the runtime
+LAW_SOURCES = ("common/tc_plant_law.c",)   # mode law: in place of the STATE observation
 STRICT = ("-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic")
 COMMON_SOURCES = ("common/tc_main.c", "common/tc_link.c", "common/tc_controller.c", "common/tc_observation.c",
                   "common/tc_text.c")
@@ -82,7 +83,7 @@ def check_model(manifest, board, spec, mode):
     if board.target != "host" and manifest["target"] != board.target:
         raise TinyctlError(f"model '{name}' was compiled for {manifest['target']} but board {board.name} is a "
                            f"{board.target}: recompile with `tinyctl compile ... --target {board.target}`")
-    if mode == "policy":
+    if mode in ("policy", "law"):
         spec.check_model(manifest["sizes"]["in"], manifest["sizes"]["out"], f"model '{name}'")
     if board.flash_size:
         weights = manifest["memory"]["weights_bytes"]
@@ -93,6 +94,15 @@ def check_model(manifest, board, spec, mode):
                 f"{board.flash_size:,} B, RAM at least {ram:,} B (arena {manifest['memory']['arena_bytes']:,} B, "
                 f"state twice {manifest['memory']['state_bytes']:,} B, firmware {STACK_BASE_BYTES:,} B) against "
                 f"{board.ram_size:,} B; make the model smaller or choose a larger board")
+
+
+def _check_spec_kind(spec, mode):
+    from tinyctl.controllers import PlantLawSpec
+    if mode == "law" and not isinstance(spec, PlantLawSpec):
+        raise TinyctlError(f"mode law runs a plant law: '{spec.name}' is a quadrotor controller spec; pass "
+                           "--controller with a plant-law spec (e.g. altitude-law, or a .json file)")
+    if mode != "law" and isinstance(spec, PlantLawSpec):
+        raise TinyctlError(f"controller '{spec.name}' is a plant law (PLANT frames): build it with --mode law")
 
 
 def write_generated(gen, board, desc, spec, mode, manifest, timeout_us, mpc=None):
@@ -115,9 +125,11 @@ def write_generated(gen, board, desc, spec, mode, manifest, timeout_us, mpc=None
             f.write(text)
 
 
-def compile_command(board, desc, gen, model_dir, manifest, elf, opt, sanitize=False, mpc=False):
+def compile_command(board, desc, gen, model_dir, manifest, elf, opt, sanitize=False, mpc=False, law=False):
     target = boards.target(board.target)
-    sources = [os.path.join(FIRMWARE_DIR, s) for s in COMMON_SOURCES + tuple(desc["sources"])]
+    common = tuple(s for s in COMMON_SOURCES if s != "common/tc_observation.c") + LAW_SOURCES if law \
+        else COMMON_SOURCES
+    sources = [os.path.join(FIRMWARE_DIR, s) for s in common + tuple(desc["sources"])]
     if manifest:
         sources.append(os.path.join(model_dir, f"{manifest['name']}.c"))
     includes = [gen] + [os.path.join(FIRMWARE_DIR, d) for d in INCLUDE_DIRS] + ([model_dir] if manifest else [])
@@ -166,8 +178,9 @@ def build(model_dir=None, board=boards.DEFAULT_BOARD, out_dir=None, mode="policy
     if mode not in MODES:
         raise TinyctlError(f"unknown mode '{mode}': choose one of {', '.join(MODES)}")
     spec = spec_by_name(controller)
+    _check_spec_kind(spec, mode)
     manifest = manifest_io.read(model_dir) if model_dir else None
-    if manifest is None and mode in ("policy", "mpc"):
+    if manifest is None and mode in ("policy", "mpc", "law"):
         raise TinyctlError(f"mode {mode} needs a compiled model: pass --model DIR (from `tinyctl compile`)")
     settings = None
     if mode == "mpc":
@@ -191,7 +204,8 @@ def build(model_dir=None, board=boards.DEFAULT_BOARD, out_dir=None, mode="policy
         gen = os.path.join(stage, "gen")
         write_generated(gen, b, desc, spec, mode, manifest, timeout_us, settings)
         elf = os.path.join(stage, "firmware.elf")
-        cmd = compile_command(b, desc, gen, model_dir, manifest, elf, opt, sanitize, mpc=settings is not None)
+        cmd = compile_command(b, desc, gen, model_dir, manifest, elf, opt, sanitize, mpc=settings is not None,
+                              law=mode == "law")
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode:
             _link_failure(proc.stderr, b, manifest["name"] if manifest else "none")

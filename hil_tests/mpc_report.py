@@ -34,10 +34,16 @@ def plot_msd(runs, path):
     return path
 
 
-def plot_altitude(trace, scenario, path):
-    fig, axes = plt.subplots(4, 1, figsize=(9, 8.5), sharex=True)
+def plot_altitude(trace, scenario, path, label="NR-MPC (firmware, QEMU)", compare=None):
+    """The altitude run: height, inputs and wind, the solver's iterations (MPC only) and instructions per step.
+    compare: {label: PlantTrace} drawn over it (e.g. the in-process reference of the same law)."""
+    solver = bool(trace.iterations.size and trace.iterations.any())
+    fig, axes = plt.subplots(4 if solver else 3, 1, figsize=(9, 8.5 if solver else 6.8), sharex=True)
     axes[0].plot(trace.t, trace.ref[:, 0], color=COLORS["reference"], ls="--", label="reference")
-    axes[0].plot(trace.t, trace.x[:, 0], color=COLORS["mpc"], label="NR-MPC (firmware, QEMU)")
+    axes[0].plot(trace.t, trace.x[:, 0], color=COLORS["mpc"], label=label)
+    for (name, other), color in zip((compare or {}).items(), ("#1f77b4", "#ff7f0e", "#2ca02c")):
+        axes[0].plot(other.t, other.x[:, 0], color=color, ls=":", lw=1.5, label=name)
+        axes[1].plot(other.t, other.u[:, 0], color=color, ls=":", lw=1.2)
     axes[0].set_ylabel("z [m]")
     axes[0].legend(fontsize=8)
     wind = [scenario.disturbance(t)[2] for t in trace.t]
@@ -49,11 +55,12 @@ def plot_altitude(trace, scenario, path):
     twin.plot(trace.t, wind, color="#2ca02c", lw=0.8)
     twin.set_ylabel("wind z [m/s]", color="#2ca02c")
     ax.legend(fontsize=8, loc="lower left")
-    axes[2].step(trace.t, trace.iterations, where="post", color="#9467bd")
-    axes[2].set_ylabel("iterations")
-    axes[3].plot(trace.t, trace.cost / 1000, color="#8c564b")
-    axes[3].set_ylabel("instructions\nper step [k]")
-    axes[3].set_xlabel("t [s]")
+    if solver:
+        axes[2].step(trace.t, trace.iterations, where="post", color="#9467bd")
+        axes[2].set_ylabel("iterations")
+    axes[-1].plot(trace.t, trace.cost / 1000, color="#8c564b")
+    axes[-1].set_ylabel("instructions\nper step [k]")
+    axes[-1].set_xlabel("t [s]")
     fig.suptitle(f"quadrotor altitude: {scenario.description}")
     fig.tight_layout()
     fig.savefig(path, dpi=90)
@@ -61,12 +68,13 @@ def plot_altitude(trace, scenario, path):
     return path
 
 
-def write_plots(out_dir, msd_runs=None, altitude=None):
+def write_plots(out_dir, msd_runs=None, altitude=None, name="mpc_altitude_step_gust.png", **altitude_options):
+    """altitude_options: plot_altitude's label and compare (another controller's run, e.g. a plant law's)."""
     os.makedirs(out_dir, exist_ok=True)
     paths = []
     if msd_runs:
         paths.append(plot_msd(msd_runs, os.path.join(out_dir, "mpc_msd_paths.png")))
     if altitude:
         trace, scenario = altitude
-        paths.append(plot_altitude(trace, scenario, os.path.join(out_dir, "mpc_altitude_step_gust.png")))
+        paths.append(plot_altitude(trace, scenario, os.path.join(out_dir, name), **altitude_options))
     return paths

@@ -6,7 +6,7 @@ states at t + dt .. t + N dt) are sent as a PLANT frame; the inputs the controll
 while the simulator advances with the scenario's disturbance. Nothing advances until the answer arrived.
 
 Controllers (`step(time_us, x, reference) -> PlantAnswer`):
-    FirmwareMpc   the firmware in mode mpc, in QEMU, over the link (the device under test)
+    FirmwareMpc   the firmware in mode mpc (or mode law: a plant law), in QEMU, over the link (the device under test)
     HostMpc       the same C solver built for the host, with the same warm start and disturbance estimate
     Pid           a PID on one state (the seed paper's baseline), saturated, with anti-windup
 """
@@ -27,6 +27,7 @@ class PlantAnswer:
     status: int = 0
     cost: float = None                # instructions of the solve (QEMU -icount), when measured
     failsafe: bool = False
+    flags: int = 0                    # the ACTION's flags (link_protocol.ActionFlag)
 
 
 @dataclass
@@ -41,6 +42,7 @@ class PlantTrace:
     crashed: bool = False
     stop: str = ""
     info: dict = field(default_factory=dict)
+    flags: np.ndarray = None          # (T,) the ACTION flags of each step
 
     def error(self, index=0):
         return self.x[:, index] - self.ref[:, index]
@@ -66,30 +68,32 @@ def fly_plant(scenario, sim, controller, progress=None):
             stop = f"the controller entered its failsafe at t = {t:.3f} s"
             break
         rows.append((t, x, scenario.reference(np.array([t]))[0], np.asarray(a.u, float), a.iterations, a.status,
-                     np.nan if a.cost is None else a.cost))
+                     np.nan if a.cost is None else a.cost, a.flags))
         sim.step(a.u, dt, scenario.disturbance(t))
         if progress is not None:
             progress(k + 1, steps)
         if sim.crashed:
             stop = f"crashed at t = {t + dt:.3f} s"
             break
-    cols = list(zip(*rows)) if rows else [[]] * 7
+    cols = list(zip(*rows)) if rows else [[]] * 8
     return PlantTrace(np.array(cols[0]), np.array(cols[1]), np.array(cols[2]), np.array(cols[3]),
                       np.array(cols[4], int), np.array(cols[5], int), np.array(cols[6], float),
-                      crashed=bool(sim.crashed), stop=stop, info={"controller": controller.describe()})
+                      crashed=bool(sim.crashed), stop=stop, info={"controller": controller.describe()},
+                      flags=np.array(cols[7], int))
 
 
 class FirmwareMpc:
-    """The firmware (mode mpc) in QEMU; with icount (QEMU -icount, slower) each ACTION's cost is the solve, in
-    instructions."""
+    """The firmware (mode mpc, or mode law: a plant law such as an explicit MPC, one reference state) in QEMU; with
+    icount (QEMU -icount, slower) each ACTION's cost is the solve (the model step), in instructions."""
     name = "qemu"
 
     def __init__(self, firmware, icount=True):
         from tinyctl.firmware import Firmware, QemuSession
         self.firmware = firmware if isinstance(firmware, Firmware) else Firmware.load(firmware)
-        if self.firmware.mode != "mpc":
-            raise TinyctlError(f"{self.firmware.elf} runs in {self.firmware.mode} mode; build it with --mode mpc")
-        self.horizon = int(self.firmware.mpc["horizon"])
+        if self.firmware.mode not in ("mpc", "law"):
+            raise TinyctlError(f"{self.firmware.elf} runs in {self.firmware.mode} mode; build it with --mode mpc "
+                               "or --mode law")
+        self.horizon = int(self.firmware.mpc["horizon"]) if self.firmware.mode == "mpc" else 1
         self.icount = icount
         self.session = QemuSession(self.firmware, icount=icount).__enter__()
 
@@ -99,11 +103,13 @@ class FirmwareMpc:
     def step(self, time_us, x, reference):
         a = self.session.link.plant(time_us, x, reference)
         cost = self.session.instructions(a.cost) if self.icount else None
-        return PlantAnswer(np.asarray(a.values, float), a.iterations, a.status, cost, failsafe=a.failsafe)
+        return PlantAnswer(np.asarray(a.values, float), a.iterations, a.status, cost, failsafe=a.failsafe,
+                           flags=a.flags)
 
     def describe(self):
-        return {"controller": "mpc", "runs": "firmware in QEMU (-icount)", "board": self.firmware.board,
-                "model": self.firmware.model, "settings": self.firmware.mpc}
+        law = {} if self.firmware.mode == "mpc" else {"controller": self.firmware.controller, "mode": "law"}
+        return {"controller": "mpc", "runs": "firmware in QEMU" + (" (-icount)" if self.icount else ""),
+                "board": self.firmware.board, "model": self.firmware.model, "settings": self.firmware.mpc, **law}
 
     def close(self):
         self.session.__exit__(None, None, None)

@@ -92,10 +92,13 @@ def _build(p):
     p.add_argument("--model", help="the compiled model directory (tinyctl compile -o DIR)")
     p.add_argument("-o", "--out", required=True, help="output directory (replaced only when the build succeeds)")
     p.add_argument("--mode", default="policy",
-                   help="policy (default), mpc (Newton-Raphson MPC over a dynamics model, PLANT frames) or "
+                   help="policy (default), mpc (Newton-Raphson MPC over a dynamics model, PLANT frames), law (a "
+                        "plant law such as an explicit MPC on PLANT frames; --controller names its spec) or "
                         "passthrough (echoes, for link tests)")
     p.add_argument("--mpc", metavar="FILE", help="mode mpc: the solver's settings (a dynamics.json or MPC settings JSON)")
-    p.add_argument("--controller", default="raptor", help="the controller spec around the policy (default raptor)")
+    p.add_argument("--controller", default="raptor",
+                   help="the controller spec around the policy (default raptor); mode law: a plant-law spec "
+                        "(altitude-law, or a .json file of PlantLawSpec fields)")
     p.add_argument("--opt", default="-O2", help="optimisation flag for the compiler (default -O2)")
     p.add_argument("--timeout-ms", type=float, default=None, help="failsafe timeout without STATE (default: spec's)")
     p.add_argument("--pio", action="store_true", help="write a PlatformIO project for real boards instead")

@@ -112,7 +112,8 @@ MESSAGES = {m.type: m for m in (
 class Mode(IntEnum):
     PASSTHROUGH = 0     # echoes: STATE and OBSERVATION come back as ACTION values (link tests)
     POLICY = 1          # STATE -> observation -> policy step -> motor commands
-    MPC = 2             # reserved for the MPC controller (PLANT frames)
+    MPC = 2             # PLANT -> Newton-Raphson MPC over a learned dynamics model -> the plant's inputs
+    LAW = 3             # PLANT -> a plant law (a plain model, e.g. an explicit MPC) -> the plant's inputs
 
 
 class CostUnit(IntEnum):
@@ -129,9 +130,10 @@ class ObservationFlag(IntEnum):
 class ActionFlag(IntEnum):
     COMMITTED = 0x01    # the recurrent state (and previous action) were committed at this step
     FAILSAFE = 0x02     # the values are the configured safe output
-    CLIPPED = 0x04      # an observation feature was clipped to its limit
+    CLIPPED = 0x04      # an observation feature (mode law: the law's input) was clipped to its limit
     RAW = 0x08          # the values are the model's raw outputs (answer to OBSERVATION)
     ECHO = 0x10         # passthrough mode: the values echo the request
+    OUTSIDE = 0x20      # mode law: the model says the state is outside its domain (an explicit MPC's `inside` is 0)
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,9 @@ void tc_controller_failsafe(tc_controller_t *c, uint8_t error, tc_result_t *r)
     r->count = TC_MOTOR_COUNT;
     r->flags = TC_ACTION_FLAG_FAILSAFE;
     r->error = error;
+#if TC_MODE != TC_MODE_LAW   /* a plant law's outputs are no motor commands */
     tc_board_set_motors(tc_safe_output);
+#endif
 }
 
 static void echo(const float *values, uint16_t count, uint8_t flags, tc_result_t *r)
@@ -118,8 +120,8 @@ void tc_controller_state(tc_controller_t *c, const tc_state_t *s, tc_result_t *r
     r->status = 0;
 #if TC_MODE == TC_MODE_POLICY
     policy_state(c, s, r);
-#elif TC_MODE == TC_MODE_MPC
-    r->error = TC_ERR_UNSUPPORTED;   /* the MPC takes PLANT frames */
+#elif TC_TAKES_PLANT
+    r->error = TC_ERR_UNSUPPORTED;   /* the MPC and plant laws take PLANT frames */
     (void)c;
     (void)s;
 #else
@@ -136,7 +138,7 @@ void tc_controller_observation(tc_controller_t *c, const float *in, uint16_t cou
     r->cost = 0;
     r->iterations = 0;
     r->status = 0;
-#if TC_MODE == TC_MODE_POLICY || TC_MODE == TC_MODE_MPC
+#if TC_MODE == TC_MODE_POLICY || TC_MODE == TC_MODE_MPC || TC_MODE == TC_MODE_LAW
     {
         float out[TC_MODEL_OUT_SIZE];
         uint32_t begin;

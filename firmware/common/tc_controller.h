@@ -10,6 +10,9 @@
 #include "tc_link_protocol.h"
 #include "tc_model.h"
 
+/* The modes that take PLANT frames (tc_controller_plant): the Newton-Raphson MPC and plant laws. */
+#define TC_TAKES_PLANT (TC_MODE == TC_MODE_MPC || TC_MODE == TC_MODE_LAW)
+
 /* The most values an ACTION carries. */
 #define TC_MAX_VALUES ((TC_LINK_MAX_PAYLOAD - TC_ACTION_FIXED_SIZE) / 4)
 
@@ -43,7 +46,7 @@ typedef struct {
 void tc_controller_reset(tc_controller_t *c);
 void tc_controller_state(tc_controller_t *c, const tc_state_t *s, tc_result_t *r);
 void tc_controller_observation(tc_controller_t *c, const float *in, uint16_t count, int commit, tc_result_t *r);
-/* Mode mpc (tc_mpc.c): a PLANT frame's state and reference -> the solver -> the plant's inputs. */
+/* Modes mpc (tc_mpc.c) and law (tc_plant_law.c): a PLANT frame's state and reference -> the plant's inputs. */
 void tc_controller_plant(tc_controller_t *c, uint64_t time_us, const float *state, uint16_t state_size,
                          const float *reference, uint16_t reference_size, tc_result_t *r);
 void tc_mpc_reset(void);

@@ -132,7 +132,7 @@ static void reset(void)
 
 static int expected_observation_len(uint16_t len)
 {
-#if TC_MODE == TC_MODE_POLICY
+#if TC_MODE == TC_MODE_POLICY || TC_MODE == TC_MODE_LAW
     return len == TC_OBSERVATION_FIXED_SIZE + 4u * TC_MODEL_IN_SIZE;
 #else
     return len >= TC_OBSERVATION_FIXED_SIZE && (len - TC_OBSERVATION_FIXED_SIZE) % 4u == 0;
@@ -166,8 +166,8 @@ static void handle(const tc_frame_t *f)
         answer(TC_MSG_HELLO, f->seq, f->type, hello_payload(tx + TC_LINK_HEADER_SIZE));
         return;
     case TC_MSG_STATE:
-#if TC_MODE == TC_MODE_MPC
-        send_error(f->seq, TC_ERR_UNSUPPORTED, f->type);   /* the MPC takes PLANT frames */
+#if TC_TAKES_PLANT
+        send_error(f->seq, TC_ERR_UNSUPPORTED, f->type);   /* the MPC and plant laws take PLANT frames */
         return;
 #endif
         if (f->len != TC_STATE_FIXED_SIZE) {
@@ -191,7 +191,7 @@ static void handle(const tc_frame_t *f)
         send_action(f->seq, f->type, tc_board_cost_end(begin));
         return;
     case TC_MSG_PLANT:
-#if TC_MODE == TC_MODE_MPC
+#if TC_TAKES_PLANT
     {
         uint64_t time_us;
         uint16_t ns, nr;

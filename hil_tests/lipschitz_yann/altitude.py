@@ -1,56 +1,63 @@
-"""The explicit MPC law (a YANN) on the builtin quadrotor's altitude loop, through contract 2's PLANT loop.
+"""Plant laws (the explicit MPC of the altitude loop, and its YANN-RL improvement) in the PLANT loop.
 
-The controller sees (z, vz, mean motor speed) and the reference; it feeds the law the deviation from the
-reference (the linearisation point: hover at the reference height) and answers hover motor + the law's input,
-one command for all four motors. `inside` = 0 (a state outside the MPC's feasible set) holds the hover command.
-Runners of the law: onnxruntime on the YANN (reference), the compiled C on the host (SIL), or any
-callable(deviation) -> (u, inside).
+Every executor runs the same plant-law spec (tinyctl.controllers.ALTITUDE_LAW: theta = x - r clipped to the MPC's
+domain, plant input = hover + the law's output, saturated): the firmware in mode `law` in QEMU (plant_loop's
+FirmwareMpc), and in-process through tinyctl.controllers.PlantLaw, the same glue in NumPy, on onnxruntime (the
+reference) or on the compiled C built for the host (SIL). The ACTION flag OUTSIDE marks steps where the law's
+`inside` output said the state left the MPC's feasible set.
 """
 import numpy as np
 
+from tinyctl.controllers import PlantLaw
+from tinyctl.link_protocol import ActionFlag
 from tinyctl.hil_tests.plant_loop import PlantAnswer
 
 
-class ExplicitMpcAltitude:
+class InProcessLaw:
+    """A compiled model directory's law run in this process: `reference` (onnxruntime on the ONNX it was compiled
+    from) or `sil` (its C built for the host)."""
     horizon = 1
 
-    def __init__(self, run, hover_motor, name, describe=None):
-        self.run, self.hover, self.name, self._describe = run, float(hover_motor), name, dict(describe or {})
-        self.outside = 0
+    def __init__(self, spec, model_dir, executor="reference", onnx=None):
+        from tinyctl import manifest as manifest_io
+        man = manifest_io.read(model_dir)
+        spec.check_model(man["sizes"]["in"], man["sizes"]["out"], man["name"])
+        if executor == "reference":
+            import onnxruntime
+            from tinyctl.hil_tests.executors.inprocess import OnnxModel, find_onnx
+            path = find_onnx(model_dir, onnx)
+            model, runs = OnnxModel(path, man), f"onnxruntime {onnxruntime.__version__} on {man['model']['file']}"
+        elif executor == "sil":
+            import tinyctl
+            model, runs = tinyctl.load(model_dir), f"the compiled C of {man['name']} built for the host (ctypes)"
+        else:
+            raise ValueError(f"executor {executor}: reference or sil")
+        self.name, self.spec, self.runs = executor, spec, runs
+        self.glue = PlantLaw(spec, model)
 
     def reset(self):
-        self.outside = 0
+        self.glue.reset()
 
     def step(self, time_us, x, reference):
-        deviation = np.asarray(x, float) - np.asarray(reference, float)[0]
-        u, inside = self.run(deviation.astype(np.float32))
-        if inside < 0.5:
-            self.outside += 1
-        return PlantAnswer(np.array([np.clip(self.hover + float(u), 0.0, 1.0)]))
+        out = self.glue.step(time_us, x, reference)
+        return PlantAnswer(out.u.astype(float), failsafe=out.failsafe, flags=out.flags)
 
     def describe(self):
-        return {"controller": "explicit-mpc", "runs": self.name, **self._describe}
+        return {"controller": self.spec.name, "mode": "law", "runs": self.runs}
 
     def close(self):
         pass
 
 
-def onnx_runner(path):
-    import onnxruntime as ort
-    session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
-
-    def run(e):
-        u, inside = session.run(["u", "inside"], {"state": e[None]})
-        return float(u[0, 0]), float(inside[0, 0])
-    return run
+def outside_steps(trace):
+    """How many steps the law reported its state outside the MPC's feasible set."""
+    return int(np.count_nonzero(trace.flags & ActionFlag.OUTSIDE))
 
 
-def compiled_runner(model_dir):
-    import tinyctl
-    model = tinyctl.load(model_dir)
-    state = model.reset()
-
-    def run(e):
-        out, _ = model.step(e, state)
-        return float(out[0]), float(out[1])
-    return run
+def agreement(trace, reference):
+    """How closely a trace follows the reference trace, step by step (the same scenario and simulator)."""
+    n = min(len(trace.t), len(reference.t))
+    return {"steps": n, "same_length": len(trace.t) == len(reference.t),
+            "max_state_difference": [float(v) for v in np.max(np.abs(trace.x[:n] - reference.x[:n]), axis=0)],
+            "max_input_difference": float(np.max(np.abs(trace.u[:n] - reference.u[:n]))),
+            "identical_inputs_share": float(np.mean(np.all(trace.u[:n] == reference.u[:n], axis=1)))}

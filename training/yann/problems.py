@@ -24,12 +24,16 @@ def altitude(horizon=4, dt=0.02, params=None):
     u - m_hover (one command for all four motors), zero-order hold at dt (the altitude scenario's 50 Hz).
 
     z'' = 4 (c1 + 2 c2 m_h) / mass * (m - m_h) and m' = (u - m) / tau, tau the mean of the motors' rise and fall
-    time constants. Bounds: the motor command and state in [0, 1], |z - z_ref| <= 1 m, |vz| <= 3 m/s.
+    time constants. The state and input bounds are the plant-law spec's (tinyctl.controllers.altitude: the domain
+    box the firmware clips theta to, |z - z_ref| <= 1 m, |vz| <= 3 m/s, motor speed and command in [0, 1]), so
+    the law and the glue that runs it cannot disagree.
     """
     from scipy.linalg import expm
+    from tinyctl.controllers.altitude import altitude_law_spec
     from tinyctl.plants import CRAZYFLIE
     p = params or CRAZYFLIE
-    m_h = float(p.hover_motor)
+    spec = altitude_law_spec(p)
+    m_h = spec.output_offset[0]
     c0, c1, c2 = p.thrust_curve
     gain = 4 * (c1 + 2 * c2 * m_h) / p.mass
     tau = (p.motor_tau_rise + p.motor_tau_fall) / 2
@@ -37,8 +41,9 @@ def altitude(horizon=4, dt=0.02, params=None):
     b_c = np.array([[0.0], [0.0], [1.0 / tau]])
     block = expm(np.block([[a_c, b_c], [np.zeros((1, 4))]]) * dt)
     a, b = block[:3, :3], block[:3, 3:]
-    return LinearMPC(a, b, np.diag([40.0, 4.0, 0.1]), np.array([[1.0]]), horizon, [-m_h], [1.0 - m_h],
-                     [-1.0, -3.0, -m_h], [1.0, 3.0, 1.0 - m_h], name=f"altitude_n{horizon}",
+    return LinearMPC(a, b, np.diag([40.0, 4.0, 0.1]), np.array([[1.0]]), horizon,
+                     [spec.output_low[0] - m_h], [spec.output_high[0] - m_h], spec.input_low, spec.input_high,
+                     name=f"altitude_n{horizon}",
                      meta={"problem": "quadrotor-altitude", "dt": dt, "hover_motor": m_h, "tau": tau, "gain": gain})
 
 
