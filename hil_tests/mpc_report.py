@@ -46,7 +46,7 @@ def plot_altitude(trace, scenario, path, label="NR-MPC (firmware, QEMU)", compar
         axes[1].plot(other.t, other.u[:, 0], color=color, ls=":", lw=1.2)
     axes[0].set_ylabel("z [m]")
     axes[0].legend(fontsize=8)
-    wind = [scenario.disturbance(t)[2] for t in trace.t]
+    wind = [0.0 if scenario.disturbance(t) is None else scenario.disturbance(t)[2] for t in trace.t]
     ax = axes[1]
     ax.plot(trace.t, trace.u[:, 0], color=COLORS["mpc"], label="motor command")
     ax.plot(trace.t, trace.x[:, 2], color="#555555", lw=0.8, label="motor speed (normalised)")

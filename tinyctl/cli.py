@@ -200,13 +200,15 @@ def run_train_raptor(args):
     return run(args)
 
 
-@train_verb("yann", "an explicit MPC law as an exact YANN (PPOPT, no commercial solver); --rl: YANN-RL on the pendulum")
+@train_verb("yann", "an explicit MPC law as an exact YANN (PPOPT, no commercial solver); --rl: YANN-RL from it")
 def _train_yann(p):
     p.add_argument("-o", "--out", required=True, help="output directory (<law>.onnx, law.npz, yann.json; with --rl "
-                                                      "also learning_curves.png)")
-    p.add_argument("--problem", default="double-integrator", help="double-integrator (default) or pendulum")
-    p.add_argument("--horizon", type=int, help="MPC horizon (default 3; pendulum 2)")
-    p.add_argument("--rl", action="store_true", help="train YANN-RL from the law (pendulum) and a DDPG baseline")
+                                                      "also learning_curves.png and yann_rl.onnx)")
+    p.add_argument("--problem", default="double-integrator",
+                   help="double-integrator (default), pendulum or quadrotor-altitude (the builtin quadrotor)")
+    p.add_argument("--horizon", type=int, help="MPC horizon (default 3; pendulum 2; quadrotor-altitude 4)")
+    p.add_argument("--rl", action="store_true",
+                   help="train YANN-RL from the law (pendulum, quadrotor-altitude) and a DDPG baseline")
     p.add_argument("--rounds", type=int, default=16, help="RL rounds of 16 episodes each (default 16)")
     p.add_argument("--no-baseline", action="store_true", help="skip the DDPG baseline")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")

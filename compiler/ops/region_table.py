@@ -2,7 +2,8 @@
 
 Built by the region lowering (passes/regions.py) from a YANN: inputs [theta, planes [H, n], offsets [rows],
 K [p, m, n], r [p, m], lo [n], hi [n], plane_of [rows] (int), region_end [p] (int)]; outputs [u [1, m], inside
-[1, 1] or ""]. The integer tables are printed by this op's template as int16/uint16 arrays (the backend prints
+[1, 1] or "", indicator [1, p] or ""] (the indicator, one-hot of the region found, for a network that gates
+more than the law with it: YANN-RL's branches). The integer tables are printed by this op's template as int16/uint16 arrays (the backend prints
 float constants only), so they count in flash but not in the manifest's weights_bytes; the pass records the
 table's exact size in the manifest's `lowerings`.
 """
@@ -50,10 +51,7 @@ class RegionTable(Op):
         if x.size != n or planes.shape[1] != n or r.shape != (p, m) or lo.size != n or hi.size != n \
                 or offsets.size != plane_of.size or region_end.size != p:
             raise self.error(node, "inconsistent region table sizes")
-        outs = [(FLOAT, (1, m))]
-        if len(node.outputs) > 1:
-            outs.append((FLOAT, (1, 1)))
-        return outs
+        return [(FLOAT, (1, m)), (FLOAT, (1, 1)), (FLOAT, (1, p))][:len(node.outputs)]
 
     def evaluate(self, node, inputs):
         x, planes, offsets, k, r, lo, hi, plane_of, region_end = inputs
@@ -64,10 +62,10 @@ class RegionTable(Op):
         if region >= 0:
             clipped = np.minimum(np.maximum(theta, lo), hi).astype(np.float32)
             u[0] = (k[region] @ clipped + r[region]).astype(np.float32)
-        out = [u]
-        if len(node.outputs) > 1:
-            out.append(np.array([[1.0 if region >= 0 else 0.0]], np.float32))
-        return out
+        indicator = np.zeros((1, k.shape[0]), np.float32)
+        if region >= 0:
+            indicator[0, region] = 1.0
+        return [u, np.array([[1.0 if region >= 0 else 0.0]], np.float32), indicator][:len(node.outputs)]
 
     def macs(self, node, graph):
         _, planes, offsets, k, *_ = (graph.tensor(i) for i in node.inputs)
@@ -79,7 +77,8 @@ class RegionTable(Op):
         plane_of = ctx.graph.tensor(names[7]).value
         region_end = ctx.graph.tensor(names[8]).value
         inside = node.outputs[1] if len(node.outputs) > 1 and node.outputs[1] else None
-        return {"x": ctx.ptr(names[0]), "planes": ctx.ptr(names[1]), "offsets": ctx.ptr(names[2]),
+        indicator = node.outputs[2] if len(node.outputs) > 2 and node.outputs[2] else None
+        return {"indicator": ctx.ptr(indicator) if indicator else None,"x": ctx.ptr(names[0]), "planes": ctx.ptr(names[1]), "offsets": ctx.ptr(names[2]),
                 "k": ctx.ptr(names[3]), "r": ctx.ptr(names[4]), "lo": ctx.ptr(names[5]), "hi": ctx.ptr(names[6]),
                 "u": ctx.ptr(node.outputs[0]), "inside": ctx.ptr(inside) if inside else None,
                 "rows": int(plane_of.size), "regions": p, "m": m, "n": n,

@@ -9,11 +9,15 @@ The pass recognises the structure the YANN construction leaves after fusion, fro
     slack = Dense(theta)   holds = GreaterOrEqual(slack, 0)   z1 = Cast(holds)
     z2 = Dense+Relu(z1; S 0/1, 1 - q_i)   z3 = Dense+Relu(z2; I - strictly lower ones)
     thc = Min(Max(theta, lo), hi)   z4 = Dense+Relu(Concat(z3, thc); big-M rows)   u = Dense(z4; +-1)
-    [inside = Dense(z3; ones)]
+    [inside = Dense(z3; ones)]   [anything else reading z3: the region indicator, one-hot]
 and checks every matrix before it rewrites anything: 0/1 selections, the exact triangular matrix, one plus and
 one minus row per region and output with the same law, and big-M values that cover the law on the clip box,
 which is what makes the dense network exactly the table (u = 0 and inside = 0 outside every region). A graph
 that does not pass stays dense; `--lowering regions` then says which check failed.
+
+A YANN whose region indicator z3 is also read elsewhere (YANN-RL's actor gates one trained branch per region
+with it) keeps those readers: the table then also gives the indicator, one-hot of the region it found (all zero
+outside), which is exactly z3, so the rest of the network (the branches) stays dense around the table.
 
 options["lowering"]: "auto" (default: tables where a YANN is recognised), "regions" (must find one), "dense".
 """
@@ -40,6 +44,7 @@ class Match:
     u: str
     inside: str
     tables: dict
+    indicator: str = ""       # z3, when nodes outside the YANN read it
 
 
 def lower_regions(graph, options=None):
@@ -126,13 +131,13 @@ def _match(graph, ge):
     if z3 in graph.live_roots():
         raise NotRecognised("the region indicator is a graph output")
     users = consumers.get(z3, [])
-    concat = [n for n in users if n.op == "Concat"]
-    inside = [n for n in users if n.op == "tc.Dense"]
-    if len(concat) != 1 or len(users) != len(concat) + len(inside) or len(inside) > 1:
-        raise NotRecognised("the region indicator feeds something other than the laws and the inside sum")
+    concat = [n for n in users if n.op == "Concat" and len(n.inputs) == 2 and n.inputs[0] == z3
+              and n.params.get("axis") in (1, -1) and getattr(producers.get(n.inputs[1]), "op", "") in ("Min", "Max")]
+    inside = [n for n in users if _is_sum(graph, n, p)]
+    if len(concat) != 1:
+        raise NotRecognised("the laws do not read [regions, clipped theta] side by side")
     concat = concat[0]
-    if len(concat.inputs) != 2 or concat.inputs[0] != z3 or concat.params.get("axis") not in (1, -1):
-        raise NotRecognised("the laws do not read [regions, theta] side by side")
+    others = [n for n in users if n is not concat and n not in inside[:1]]
     lo, hi, clip_nodes = _clip_box(graph, producers, consumers, concat.inputs[1], theta)
     laws = _dense(_only_consumer(graph, consumers, concat.outputs[0], "tc.Dense", "law layer"), "Relu", "law layer")
     total = _dense(_only_consumer(graph, consumers, laws.outputs[0], "tc.Dense", "sum layer"), None, "sum layer")
@@ -145,17 +150,22 @@ def _match(graph, ge):
     inside_out = ""
     nodes = [halfspaces, ge, cast, regions, first, concat, laws, total] + clip_nodes
     if inside:
-        ones, b6 = _const(graph, inside[0], 1, "ones"), _const(graph, inside[0], 2, "b6")
-        if inside[0].params.get("activation") or ones.shape != (1, p) or np.any(ones != 1) \
-                or (b6 is not None and np.any(b6 != 0)):
-            raise NotRecognised("the inside output is not the sum of the region indicator")
         inside_out = inside[0].outputs[0]
         nodes.append(inside[0])
     for node in nodes:
         for out in node.outputs:
             if out and out not in (total.outputs[0], inside_out) and out in graph.live_roots():
                 raise NotRecognised(f"the intermediate '{out}' is a graph output")
-    return Match(nodes, theta, total.outputs[0], inside_out, _tables(w1, b1, sel, k, r, lo, hi))
+    return Match(nodes, theta, total.outputs[0], inside_out, _tables(w1, b1, sel, k, r, lo, hi),
+                 indicator=z3 if others else "")
+
+
+def _is_sum(graph, node, p):
+    """node = Dense(z3; a row of ones, no bias, no activation): the inside output."""
+    if node.op != "tc.Dense" or node.params.get("activation"):
+        return False
+    ones, bias = _const(graph, node, 1, "ones"), _const(graph, node, 2, "bias")
+    return ones.shape == (1, p) and bool(np.all(ones == 1)) and (bias is None or not np.any(bias))
 
 
 def _clip_box(graph, producers, consumers, thc, theta):
@@ -253,8 +263,8 @@ def _replace(graph, m):
     names = [m.theta]
     for key in ("planes", "offsets", "k", "r", "lo", "hi", "plane_of", "region_end"):
         names.append(graph.add_const(f"regions.{key}", m.tables[key]))
-    outputs = [m.u] + ([m.inside] if m.inside else [])
-    node = Node("tc.RegionTable", graph.fresh_name("regions"), names, outputs)
+    outputs = [m.u, m.inside] + ([m.indicator] if m.indicator else [])
+    node = Node("tc.RegionTable", graph.fresh_name("regions"), names, outputs if m.inside or m.indicator else [m.u])
     removed = {id(n) for n in m.nodes}
     graph.nodes = [n for n in graph.nodes if id(n) not in removed]
     graph.nodes.insert(min(position, len(graph.nodes)), node)
@@ -264,4 +274,4 @@ def _replace(graph, m):
     float_bytes = 4 * sum(t[key].size for key in ("planes", "offsets", "k", "r", "lo", "hi"))
     return {"node": node.name, "regions": int(p), "halfspaces": int(t["offsets"].size),
             "hyperplanes": int(t["planes"].shape[0]), "outputs": int(mo), "inputs": int(n),
-            "table_bytes": int(int_bytes + float_bytes)}
+            "table_bytes": int(int_bytes + float_bytes), "index_bytes": int(int_bytes), "indicator": bool(m.indicator)}

@@ -61,3 +61,24 @@ def agreement(trace, reference):
             "max_state_difference": [float(v) for v in np.max(np.abs(trace.x[:n] - reference.x[:n]), axis=0)],
             "max_input_difference": float(np.max(np.abs(trace.u[:n] - reference.u[:n]))),
             "identical_inputs_share": float(np.mean(np.all(trace.u[:n] == reference.u[:n], axis=1)))}
+
+
+OVERSHOOT_REFERENCE, OVERSHOOT_START = 1.5, (2.2, 1.75)
+
+
+def overshoot_scenario():
+    """The vehicle 0.7 m above its 1.5 m reference and still climbing at 1.75 m/s (thrown up, or out of an
+    updraft), motors at hover: the explicit MPC cuts the motors, but they spin down slower than its linear model
+    says (250 ms against the 150 ms it assumes), the state leaves the MPC's feasible set, and the law answers 0,
+    hover, so the vehicle keeps climbing. The case YANN-RL's branch for 'outside' learns."""
+    from tinyctl.controllers import ALTITUDE_LAW
+    from tinyctl.hil_tests.mpc_scenarios import PlantScenario
+    hover = ALTITUDE_LAW.output_offset[0]
+
+    def reference(t):
+        t = np.asarray(t, float)
+        return np.stack([np.full_like(t, OVERSHOOT_REFERENCE), np.zeros_like(t), np.full_like(t, hover)], axis=-1)
+    return PlantScenario("altitude_overshoot", "quadrotor-altitude",
+                         f"{OVERSHOOT_START[0] - OVERSHOOT_REFERENCE:.1f} m above a {OVERSHOOT_REFERENCE} m reference, "
+                         f"climbing at {OVERSHOOT_START[1]} m/s", 4.0, ALTITUDE_LAW.control_period_us / 1e6,
+                         (*OVERSHOOT_START, hover), reference)

@@ -59,8 +59,11 @@ class YANN(nn.Module):
         z2 = torch.relu(z1 @ self.s.T + self.b2)
         return torch.relu(z2 @ self.lower.T)
 
-    def forward(self, theta):
-        z3 = self.regions(theta)
+    def laws(self, theta, z3):
+        """(u, inside) given the region indicator z3 of theta (layers 4 and 5)."""
         clipped = torch.minimum(torch.maximum(theta, self.lo), self.hi)
         z4 = torch.relu(torch.cat([z3, clipped], dim=1) @ self.w4.T + self.b4)
         return z4 @ self.w5.T, z3 @ self.ones.T
+
+    def forward(self, theta):
+        return self.laws(theta, self.regions(theta))

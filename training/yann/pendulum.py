@@ -19,9 +19,13 @@ from tinyctl.training.yann.mpc import LinearMPC
 
 DT, G, MASS, LENGTH = 0.05, 10.0, 1.0, 1.0
 MAX_SPEED, MAX_TORQUE = 8.0, 2.0
+ACTION_LOW, ACTION_HIGH = -MAX_TORQUE, MAX_TORQUE
 Q = (1.0, 0.1)
 R = 0.001
 EPISODE_STEPS = 200
+# YANN-RL's branches and step sizes here, and the DDPG baseline's exploration noise (torque units)
+RL_SETTINGS = {"hidden": (32, 32), "warmup_critic": 400, "actor_lr": 3e-5, "updates_per_step": 2,
+               "baseline_noise": 0.4}
 START_ANGLE, START_SPEED = math.pi / 2, 1.0
 
 
@@ -59,9 +63,14 @@ def linear_model():
     return a, np.array([[b * DT * DT], [b * DT]])
 
 
+def weights():
+    """(Q, R) of the environment's cost, which the MPC uses too."""
+    return np.diag(Q), np.array([[R]])
+
+
 def mpc(horizon=2):
     a, b = linear_model()
-    return LinearMPC(a, b, np.diag(Q), np.array([[R]]), horizon, [-MAX_TORQUE], [MAX_TORQUE],
+    return LinearMPC(a, b, *weights(), horizon, [-MAX_TORQUE], [MAX_TORQUE],
                      [-math.pi, -MAX_SPEED], [math.pi, MAX_SPEED], name=f"pendulum_n{horizon}",
                      meta={"problem": "pendulum", "dt": DT})
 

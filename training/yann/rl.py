@@ -35,6 +35,45 @@ def mlp(n_in, hidden, n_out, zero_last=False, out=None):
     return nn.Sequential(*layers)
 
 
+class BranchBank(nn.Module):
+    """K small MLPs side by side (weights [K, out, in]), evaluated at once: x [B, n] -> [B, K, m]. The last
+    layer starts at zero, so every branch outputs 0 until it is trained. Each branch is anchored at the origin,
+    b(x) = mlp(x) - mlp(0): at theta = 0 (the reference, where the MPC law holds the plant still) every branch
+    stays 0, so training reshapes the transients and never moves the law's equilibrium (no steady-state offset)."""
+
+    def __init__(self, count, n_in, hidden, n_out):
+        super().__init__()
+        widths = [n_in, *hidden, n_out]
+        self.weights, self.biases = nn.ParameterList(), nn.ParameterList()
+        for k, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
+            last = k == len(widths) - 2
+            bound = 1.0 / np.sqrt(a)        # nn.Linear's initialisation, per branch
+            w = torch.zeros(count, b, a) if last else torch.empty(count, b, a).uniform_(-bound, bound)
+            c = torch.zeros(count, b) if last else torch.empty(count, b).uniform_(-bound, bound)
+            self.weights.append(nn.Parameter(w))
+            self.biases.append(nn.Parameter(c))
+
+    def _mlp(self, x):
+        h = x.unsqueeze(1).expand(-1, self.weights[0].shape[0], -1)            # [B, K, n]
+        for k, (w, b) in enumerate(zip(self.weights, self.biases)):
+            h = torch.einsum("bki,koi->bko", h, w) + b
+            if k < len(self.weights) - 1:
+                h = torch.relu(h)
+        return h
+
+    def forward(self, x):
+        return self._mlp(x) - self._mlp(torch.zeros_like(x[:1]))
+
+    def layers(self, branch):
+        """[(W, b)] of one branch, float64 NumPy, the anchor folded into the last bias (for the ONNX export)."""
+        with torch.no_grad():
+            at_zero = self._mlp(torch.zeros(1, self.weights[0].shape[2], dtype=self.weights[0].dtype))[0, branch]
+        out = [(w[branch].detach().double().numpy(), b[branch].detach().double().numpy())
+               for w, b in zip(self.weights, self.biases)]
+        out[-1] = (out[-1][0], out[-1][1] - at_zero.double().numpy())
+        return out
+
+
 class YannActor(nn.Module):
     """u = YANN(x) + sum_i z_i(x) branch_i(x) + (1 - inside(x)) branch_out(x); exactly the MPC law at the start."""
 
@@ -42,13 +81,14 @@ class YannActor(nn.Module):
         super().__init__()
         self.yann = YANN(law)
         p, _, m, n = law.sizes
-        self.branches = nn.ModuleList(mlp(n, hidden, m, zero_last=True) for _ in range(p + 1))
+        self.hidden = tuple(hidden)
+        self.branches = BranchBank(p + 1, n, hidden, m)
 
     def forward(self, x):
-        u, inside = self.yann(x)
-        gates = torch.cat([self.yann.regions(x), 1.0 - inside], dim=1)          # [B, p + 1], one-hot
-        corrections = torch.stack([b(x) for b in self.branches], dim=1)          # [B, p + 1, m]
-        return u + (gates.unsqueeze(-1) * corrections).sum(dim=1)
+        z3 = self.yann.regions(x)
+        u, inside = self.yann.laws(x, z3)
+        gates = torch.cat([z3, 1.0 - inside], dim=1)                             # [B, p + 1], one-hot
+        return u + (gates.unsqueeze(-1) * self.branches(x)).sum(dim=1)
 
 
 class LqrCritic(nn.Module):
@@ -87,7 +127,7 @@ class DDPGConfig:
     actor_lr: float = 1e-4
     critic_lr: float = 1e-3
     updates_per_step: int = 1
-    noise: float = 0.0            # Gaussian exploration noise (torque units); YANN-RL uses none
+    noise: float = 0.0            # Gaussian exploration noise (action units); YANN-RL uses none
     test_starts: int = 32
     seed: int = 0
     warmup_critic: int = 0        # critic-only updates before the actor moves
@@ -95,9 +135,14 @@ class DDPGConfig:
     meta: dict = field(default_factory=dict)
 
 
+def test_starts(env, n):
+    """The fixed start states every policy is tested from (the same for every run and method)."""
+    return env.starts(n, torch.Generator().manual_seed(12345))
+
+
 def ddpg(env, actor, critic, config, progress=None, label="ddpg"):
     """Train actor and critic on env (a module with step, observe, starts, rollout_cost, EPISODE_STEPS,
-    MAX_TORQUE); returns the learning curve [(environment steps, test cost of the round's policy, test cost of
+    ACTION_LOW, ACTION_HIGH); returns the learning curve [(environment steps, test cost of the round's policy, test cost of
     the policy kept)] and the wall time. Test cost: mean episode cost from fixed start states."""
     gen = torch.Generator().manual_seed(config.seed)
     torch.manual_seed(config.seed)
@@ -107,14 +152,15 @@ def ddpg(env, actor, critic, config, progress=None, label="ddpg"):
         net.requires_grad_(False)
     opt_a = torch.optim.Adam([p for p in actor.parameters() if p.requires_grad], lr=config.actor_lr)
     opt_c = torch.optim.Adam(critic.parameters(), lr=config.critic_lr)
-    test = env.starts(config.test_starts, torch.Generator().manual_seed(12345))
-    limit = env.MAX_TORQUE
+    test = test_starts(env, config.test_starts)
+    limit = (env.ACTION_LOW, env.ACTION_HIGH)
     buffer = {"s": [], "a": [], "c": [], "s2": []}
 
     def evaluate():
         return float(env.rollout_cost(lambda o: actor(o), test).mean())
 
-    curve, steps, start = [(0, evaluate(), evaluate())], 0, time.perf_counter()
+    first = evaluate()
+    curve, steps, start = [(0, first, first)], 0, time.perf_counter()
     best_cost, best = curve[0][1], (copy.deepcopy(actor.state_dict()), copy.deepcopy(actor_target.state_dict()))
     updates = 0
     for rnd in range(config.rounds):
@@ -125,7 +171,7 @@ def ddpg(env, actor, critic, config, progress=None, label="ddpg"):
                 a = actor(obs)
                 if config.noise:
                     a = a + config.noise * torch.randn(a.shape, generator=gen, dtype=a.dtype)
-                a = a.clamp(-limit, limit)
+                a = a.clamp(*limit)
             x, cost = env.step(x, a)
             for key, value in (("s", obs), ("a", a), ("c", cost), ("s2", env.observe(x))):
                 buffer[key].append(value)
@@ -158,7 +204,7 @@ def _update(buffer, actor, critic, actor_target, critic_target, opt_a, opt_c, co
     idx = torch.randint(0, n, (config.batch,), generator=gen)
     s, a, c, s2 = s[idx], a[idx], c[idx], s2[idx]
     with torch.no_grad():
-        y = -c[:, None] + config.gamma * critic_target(s2, actor_target(s2).clamp(-limit, limit))
+        y = -c[:, None] + config.gamma * critic_target(s2, actor_target(s2).clamp(*limit))
     loss_c = torch.nn.functional.mse_loss(critic(s, a), y)
     opt_c.zero_grad()
     loss_c.backward()
@@ -166,8 +212,8 @@ def _update(buffer, actor, critic, actor_target, critic_target, opt_a, opt_c, co
     opt_c.step()
     if train_actor:
         raw = actor(s)
-        clipped = raw + (raw.clamp(-limit, limit) - raw).detach()   # straight through the torque limit
-        loss_a = -critic(s, clipped).mean() + ((raw - raw.clamp(-limit, limit)) ** 2).mean()
+        clipped = raw + (raw.clamp(*limit) - raw).detach()   # straight through the input limit
+        loss_a = -critic(s, clipped).mean() + ((raw - raw.clamp(*limit)) ** 2).mean()
         opt_a.zero_grad()
         loss_a.backward()
         nn.utils.clip_grad_norm_(actor.parameters(), 10.0)
