@@ -10,15 +10,15 @@ static const float tc_safe_output[TC_MOTOR_COUNT] = TC_SAFE_OUTPUT_INIT;
 
 #if TC_MODE == TC_MODE_POLICY
 static const uint8_t tc_motor_map[TC_MOTOR_COUNT] = TC_MOTOR_MAP_INIT;
+#endif
 
-static int all_finite(const float *v, int n)
+int tc_all_finite(const float *v, int n)
 {
     for (int i = 0; i < n; ++i)
         if (!isfinite(v[i]))
             return 0;
     return 1;
 }
-#endif
 
 void tc_controller_reset(tc_controller_t *c)
 {
@@ -67,7 +67,7 @@ static void policy_state(tc_controller_t *c, const tc_state_t *s, tc_result_t *r
         tc_controller_failsafe(c, TC_ERR_FAILSAFE_LATCHED, r);
         return;
     }
-    if (!all_finite(floats, 19)) {
+    if (!tc_all_finite(floats, 19)) {
         tc_controller_failsafe(c, TC_ERR_NONFINITE_INPUT, r);
         return;
     }
@@ -78,7 +78,7 @@ static void policy_state(tc_controller_t *c, const tc_state_t *s, tc_result_t *r
     c->last_time_us = s->time_us;
     if (tc_observation_build(s, c->previous_action, obs))
         r->flags |= TC_ACTION_FLAG_CLIPPED;
-    if (!all_finite(obs, TC_OBSERVATION_SIZE)) {
+    if (!tc_all_finite(obs, TC_OBSERVATION_SIZE)) {
         tc_controller_failsafe(c, TC_ERR_NONFINITE_INPUT, r);
         return;
     }
@@ -86,7 +86,7 @@ static void policy_state(tc_controller_t *c, const tc_state_t *s, tc_result_t *r
     tc_model_step(&c->committed, obs, out, &c->next);
     r->cost = tc_board_cost_end(begin);
     c->steps++;
-    if (!all_finite(out, TC_MODEL_OUT_SIZE) || !all_finite((const float *)&c->next, TC_MODEL_STATE_SIZE)) {
+    if (!tc_all_finite(out, TC_MODEL_OUT_SIZE) || !tc_all_finite((const float *)&c->next, TC_MODEL_STATE_SIZE)) {
         tc_controller_failsafe(c, TC_ERR_NONFINITE_OUTPUT, r);
         return;
     }

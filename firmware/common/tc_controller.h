@@ -51,6 +51,9 @@ void tc_controller_plant(tc_controller_t *c, uint64_t time_us, const float *stat
                          const float *reference, uint16_t reference_size, tc_result_t *r);
 void tc_mpc_reset(void);
 
+/* Nonzero when all n values are finite (no NaN, no Inf). */
+int tc_all_finite(const float *v, int n);
+
 /* Latch the failsafe with `error` (e.g. TC_ERR_TIMEOUT) and fill r with the safe output. */
 void tc_controller_failsafe(tc_controller_t *c, uint8_t error, tc_result_t *r);
 

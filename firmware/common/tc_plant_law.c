@@ -10,8 +10,6 @@
 #include "tc_controller.h"
 
 #if TC_MODE == TC_MODE_LAW
-#include <math.h>
-
 #include "tc_board.h"
 
 static const float tc_law_state_gain[TC_LAW_IN][TC_LAW_NX] = TC_LAW_STATE_GAIN_INIT;
@@ -28,14 +26,6 @@ static const float tc_law_output_low[TC_ACTION_SIZE] = TC_LAW_OUTPUT_LOW_INIT;
 static const float tc_law_output_high[TC_ACTION_SIZE] = TC_LAW_OUTPUT_HIGH_INIT;
 /* the build checked the model against the spec; a hand-edited configuration fails to compile here */
 typedef char tc_law_sizes_agree_t[(TC_LAW_IN == TC_MODEL_IN_SIZE) ? 1 : -1];
-
-static int all_finite(const float *v, int n)
-{
-    for (int i = 0; i < n; ++i)
-        if (!isfinite(v[i]))
-            return 0;
-    return 1;
-}
 
 /* theta from x and r; returns nonzero when a component was clipped to the domain box */
 static int law_input(const float *x, const float *r, float theta[TC_MODEL_IN_SIZE])
@@ -80,7 +70,7 @@ void tc_controller_plant(tc_controller_t *c, uint64_t time_us, const float *stat
         tc_controller_failsafe(c, TC_ERR_FAILSAFE_LATCHED, r);
         return;
     }
-    if (!all_finite(state, state_size) || !all_finite(reference, reference_size)) {
+    if (!tc_all_finite(state, state_size) || !tc_all_finite(reference, reference_size)) {
         tc_controller_failsafe(c, TC_ERR_NONFINITE_INPUT, r);
         return;
     }
@@ -96,7 +86,7 @@ void tc_controller_plant(tc_controller_t *c, uint64_t time_us, const float *stat
     tc_model_step(&c->committed, theta, out, &c->next);
     r->cost = tc_board_cost_end(begin);
     c->steps++;
-    if (!all_finite(out, TC_MODEL_OUT_SIZE) || !all_finite((const float *)&c->next, TC_MODEL_STATE_SIZE)) {
+    if (!tc_all_finite(out, TC_MODEL_OUT_SIZE) || !tc_all_finite((const float *)&c->next, TC_MODEL_STATE_SIZE)) {
         tc_controller_failsafe(c, TC_ERR_NONFINITE_OUTPUT, r);
         return;
     }

@@ -25,12 +25,9 @@ ROUNDING = 1e-5
 
 @pytest.fixture(scope="module", autouse=True)
 def one_thread():
-    """Torch on one thread: its small batched steps run 40x slower when two threads contend on a busy machine."""
-    import torch
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+    from tinyctl.training.yann.rl import torch_threads
+    with torch_threads(1):
+        yield
 
 
 def train(out, rounds, baseline):
@@ -67,11 +64,11 @@ def test_short_run_improves_the_law(trained):
     from tinyctl.training.yann import altitude_env as env
     from tinyctl.training.yann.law import ExplicitLaw
     from tinyctl.training.yann.network import YANN
-    from tinyctl.training.yann.rl import test_starts
+    from tinyctl.training.yann.rl import rollout_cost, test_starts
     out, summary, _ = trained
     rl = summary["rl"]
     law = YANN(ExplicitLaw.load(str(out / "law.npz")))
-    law_cost = float(env.rollout_cost(lambda o: law(o)[0], test_starts(env, 32)).mean())
+    law_cost = float(rollout_cost(env, lambda o: law(o)[0], test_starts(env, 32)).mean())
     assert abs(rl["yann_rl"]["curve"][0][1] - law_cost) < 1e-9 * law_cost    # the first policy is the law
     assert_improves(rl, 0.7)
     assert (out / "learning_curves.png").stat().st_size > 10_000

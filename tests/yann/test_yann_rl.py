@@ -10,16 +10,13 @@ import tinyctl
 from tinyctl.training.yann import altitude_env, pendulum
 from tinyctl.training.yann.export import yann_rl_model
 from tinyctl.training.yann.network import YANN
-from tinyctl.training.yann.rl import LqrCritic, YannActor
+from tinyctl.training.yann.rl import LqrCritic, YannActor, torch_threads
 
 
 @pytest.fixture(scope="module", autouse=True)
 def one_thread():
-    """Torch on one thread: its small batched steps run much slower when two threads contend on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+    with torch_threads(1):
+        yield
 
 
 @pytest.fixture(scope="module")

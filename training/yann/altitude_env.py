@@ -82,12 +82,3 @@ def starts(n, generator, dtype=torch.float64):
     theta = lo + (hi - lo) * torch.rand(n, 3, generator=generator, dtype=dtype)
     return theta + _REF.to(dtype)
 
-
-def rollout_cost(policy, x0, steps=EPISODE_STEPS):
-    """Total cost of each episode from x0 [B, 3] under policy(theta [B, 3]) -> a [B, 1] (no gradient)."""
-    x, total = x0.clone(), torch.zeros(x0.shape[0], dtype=x0.dtype)
-    with torch.no_grad():
-        for _ in range(steps):
-            x, cost = step(x, policy(observe(x)))
-            total += cost
-    return total

@@ -21,7 +21,7 @@ RL_PROBLEMS = ("pendulum", "quadrotor-altitude")
 
 
 def environment(problem):
-    """The RL environment module of a problem (step, observe, starts, rollout_cost, action box, RL_SETTINGS)."""
+    """The RL environment module of a problem (step, observe, starts, action box, RL_SETTINGS)."""
     if problem == "pendulum":
         from tinyctl.training.yann import pendulum
         return pendulum
@@ -118,7 +118,7 @@ def _split(env, law, actor, count):
     is all that acts)."""
     import torch
     from tinyctl.training.yann.network import YANN
-    from tinyctl.training.yann.rl import test_starts
+    from tinyctl.training.yann.rl import rollout_cost, test_starts
     starts = test_starts(env, count)
     law_net = YANN(law)
     x, before, left = starts.clone(), torch.zeros(count, dtype=starts.dtype), torch.zeros(count, dtype=torch.bool)
@@ -128,7 +128,7 @@ def _split(env, law, actor, count):
             left |= inside[:, 0] < 0.5
             x, cost = env.step(x, u)
             before += cost
-        after = env.rollout_cost(actor, starts)
+        after = rollout_cost(env, actor, starts)
     out = {}
     for key, mask in (("stays_inside", ~left), ("leaves", left)):
         if bool(mask.any()):

@@ -74,12 +74,3 @@ def mpc(horizon=2):
                      [-math.pi, -MAX_SPEED], [math.pi, MAX_SPEED], name=f"pendulum_n{horizon}",
                      meta={"problem": "pendulum", "dt": DT})
 
-
-def rollout_cost(policy, x0, steps=EPISODE_STEPS):
-    """Total cost of each episode from x0 [B, 2] under policy(obs [B, 2]) -> u [B, 1] (no gradient)."""
-    x, total = x0.clone(), torch.zeros(x0.shape[0], dtype=x0.dtype)
-    with torch.no_grad():
-        for _ in range(steps):
-            x, cost = step(x, policy(observe(x)))
-            total += cost
-    return total

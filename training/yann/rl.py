@@ -9,6 +9,7 @@ start states are the only exploration, so training never acts worse than the cur
 
 The baseline is plain DDPG (random MLP actor and critic, Gaussian exploration noise) on the same episodes.
 """
+import contextlib
 import copy
 import time
 from dataclasses import dataclass, field
@@ -135,13 +136,35 @@ class DDPGConfig:
     meta: dict = field(default_factory=dict)
 
 
+@contextlib.contextmanager
+def torch_threads(n):
+    """Torch on n threads for a while: its many small batched steps run far slower when threads contend on a
+    busy machine (40x with two on two shared cores)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def rollout_cost(env, policy, x0, steps=None):
+    """Total cost of each episode from x0 [B, nx] under policy(observation) -> action (no gradient)."""
+    x, total = x0.clone(), torch.zeros(x0.shape[0], dtype=x0.dtype)
+    with torch.no_grad():
+        for _ in range(steps or env.EPISODE_STEPS):
+            x, cost = env.step(x, policy(env.observe(x)))
+            total += cost
+    return total
+
+
 def test_starts(env, n):
     """The fixed start states every policy is tested from (the same for every run and method)."""
     return env.starts(n, torch.Generator().manual_seed(12345))
 
 
 def ddpg(env, actor, critic, config, progress=None, label="ddpg"):
-    """Train actor and critic on env (a module with step, observe, starts, rollout_cost, EPISODE_STEPS,
+    """Train actor and critic on env (a module with step, observe, starts, EPISODE_STEPS,
     ACTION_LOW, ACTION_HIGH); returns the learning curve [(environment steps, test cost of the round's policy, test cost of
     the policy kept)] and the wall time. Test cost: mean episode cost from fixed start states."""
     gen = torch.Generator().manual_seed(config.seed)
@@ -157,7 +180,7 @@ def ddpg(env, actor, critic, config, progress=None, label="ddpg"):
     buffer = {"s": [], "a": [], "c": [], "s2": []}
 
     def evaluate():
-        return float(env.rollout_cost(lambda o: actor(o), test).mean())
+        return float(rollout_cost(env, actor, test).mean())
 
     first = evaluate()
     curve, steps, start = [(0, first, first)], 0, time.perf_counter()
