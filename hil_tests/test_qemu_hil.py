@@ -148,7 +148,8 @@ def test_cli_reports_a_qemu_that_dies(hil_firmware, hil_model, tmp_path):
     report, and the report holds the flight so far and the fault."""
     out = tmp_path / "r"
     cmd = [sys.executable, "-m", "tinyctl.cli", "hil", "--model", hil_model[0], "--firmware",
-           hil_firmware.elf, "--sim", "builtin", "--scenario", "hover", "-o", str(out)]
+           hil_firmware.elf, "--sim", "builtin", "--scenario", "hover", "--duration", "600", "-o", str(out)]
+    # a flight far longer than the test waits: on a fast machine the scenario's own duration can end before the kill
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     qemu_pid = None
     deadline = time.monotonic() + 30
