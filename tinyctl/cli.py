@@ -191,6 +191,8 @@ def _train_raptor(p):
     p.add_argument("--evaluate", action="store_true",
                    help="only evaluate the policy already in -o: held-out vehicles and the Crazyflie (builtin, RotorPy)")
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1: faster than 2 on a shared machine)")
+    p.add_argument("--workers", type=int, default=1, choices=[0, 1],
+                   help="1 (default): fly the next iteration in a second process while training; 0: one process")
     p.add_argument("--force", action="store_true", help="replace a trained policy in -o")
     p.set_defaults(run=run_train_raptor)
 

@@ -15,7 +15,7 @@ from tinyctl.training.raptor.evaluate import TorchModel
 from tinyctl.training.raptor.student import Student, StudentShape
 from tinyctl.training.raptor.teachers import make_teacher
 from tinyctl.training.raptor.teachers.lqr import LqrTeacher, desaturate
-from tinyctl.training.raptor.teachers.riccati import lqr_gains, solve_dare, zero_order_hold
+from tinyctl.training.raptor.teachers.riccati import lqr_gains, solve_dare
 
 
 def test_observation_matches_the_controller_glue():
@@ -44,12 +44,14 @@ def test_observation_matches_the_controller_glue():
 
 
 def test_riccati_solution_matches_scipy():
-    from scipy.linalg import solve_discrete_are
     v = domain.sample_vehicles(3, torch.Generator().manual_seed(1))
-    from tinyctl.training.raptor.teachers.lqr import LqrWeights, cost_matrices, linear_model
-    a, b = linear_model(v)
-    ad, bd = zero_order_hold(a, b, 0.01)
-    q, r = cost_matrices(3, LqrWeights())
+    from tinyctl.training.raptor.teachers.lqr import LqrWeights, design_problem
+    for weights in (LqrWeights(), LqrWeights(integral=0.5)):
+        _check_riccati(*design_problem(v, 0.01, weights))
+
+
+def _check_riccati(ad, bd, q, r):
+    from scipy.linalg import solve_discrete_are
     p = solve_dare(ad, bd, q, r)
     for i in range(3):
         want = solve_discrete_are(ad[i].numpy(), bd[i].numpy(), q[i].numpy(), r[i].numpy())

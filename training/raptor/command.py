@@ -15,7 +15,7 @@ def run(args):
     from tinyctl.training.raptor.train import summary_line, train
     record = train(args.out, quick=args.quick, vehicles=args.vehicles, iterations=args.iterations, seed=args.seed,
                    teacher=args.teacher, force=args.force, evaluate=not args.no_eval, heldout=args.heldout,
-                   threads=args.threads)
+                   threads=args.threads, workers=args.workers)
     print(f"wrote {os.path.join(args.out, 'student.onnx')}: {record['parameters']} parameters; " + summary_line(record))
     if "evaluation" in record:
         print(f"held-out table: {os.path.join(args.out, 'evaluation.md')}")
@@ -43,7 +43,7 @@ def evaluate_dir(out_dir, heldout=200, threads=1):
         cf = eval_lib.crazyflie(students, progress=lambda sim, s, p: status.update(f"Crazyflie: {sim} {s} {p} done"))
     summary = {s: {p: r["summary"] for p, r in v.items()} for s, v in results.items()}
     command = f"tinyctl train raptor --evaluate -o {os.path.basename(os.path.normpath(out_dir))}"
-    md = evaluation_markdown(summary, heldout, command) + "\n## The nominal Crazyflie (HIL harness)\n\n" \
+    md = evaluation_markdown(summary, heldout, "raptor", command) + "\n## The nominal Crazyflie (HIL harness)\n\n" \
         + crazyflie_markdown(cf) + "\n"
     with open(os.path.join(out_dir, "evaluation_full.md"), "w") as f:
         f.write(md)

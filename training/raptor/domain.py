@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
+from tinyctl.errors import TinyctlError
 from tinyctl.plants import CRAZYFLIE
 from tinyctl.training.raptor.dynamics import VehicleBatch
 
@@ -75,6 +76,22 @@ class Termination:
 DEFAULT_RANGES = DomainRanges()
 DEFAULT_INITIAL = InitialStates()
 DEFAULT_TERMINATION = Termination()
+# Named distributions: RAPTOR's (the default), and Crazyflie-class vehicles (ranges around the nominal
+# Crazyflie: thrust-to-weight 1.47, 30.6 g, torque-to-inertia 463 rad/s^2, motors 0.055 s / 0.25 s), which a
+# small run (--quick) can learn in a minute.
+DOMAINS = {
+    "raptor": DEFAULT_RANGES,
+    "crazyflie": DomainRanges(thrust_to_weight=(1.4, 2.0), mass=(0.025, 0.040), torque_to_inertia=(300.0, 650.0),
+                              motor_tau_rise=(0.04, 0.07), motor_tau_fall=(0.15, 0.30),
+                              torque_constant=(0.004, 0.008)),
+}
+
+
+def ranges(name):
+    try:
+        return DOMAINS[name]
+    except KeyError:
+        raise TinyctlError(f"unknown domain '{name}': choose one of {', '.join(DOMAINS)}") from None
 
 
 def _uniform(gen, n, lo, hi, dtype):

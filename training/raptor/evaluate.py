@@ -26,8 +26,8 @@ EPISODE_SEED = 0
 SCENARIOS = ("recovery", "hover", "figure8_medium")
 
 
-def heldout_vehicles(n=200, seed=HELDOUT_SEED, ranges=domain_lib.DEFAULT_RANGES):
-    return domain_lib.sample_vehicles(n, torch.Generator().manual_seed(seed), ranges)
+def heldout_vehicles(n=200, seed=HELDOUT_SEED, domain="raptor"):
+    return domain_lib.sample_vehicles(n, torch.Generator().manual_seed(seed), domain_lib.ranges(domain))
 
 
 def actors(students, vehicles, teacher="lqr"):

@@ -49,6 +49,7 @@ class TeacherActor:
         self.teacher, self.spec = teacher, spec
 
     def reset(self, batch):
+        self.teacher.reset()
         self.previous = obs_lib.reset_previous_action(batch, self.spec)
 
     @torch.no_grad()

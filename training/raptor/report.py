@@ -24,8 +24,8 @@ def scenario_table(name, by_policy):
     return "\n".join(lines)
 
 
-def evaluation_markdown(evaluation, vehicles, command):
-    head = [f"# Held-out evaluation: {vehicles} vehicles from the training distribution", "",
+def evaluation_markdown(evaluation, vehicles, domain, command):
+    head = [f"# Held-out evaluation: {vehicles} vehicles from the training distribution ('{domain}')", "",
             f"Produced by `{command}` (builtin simulator, the core's scenarios and success criteria; episode i of "
             "each scenario flies vehicle i for every policy, so all rows meet the same vehicles from the same "
             "initial states).", ""]

@@ -43,14 +43,15 @@ class Episodes:
 
 
 @torch.no_grad()
-def collect(vehicles, disturbance, teacher, steps, generator, student=None, teacher_weight=0.0, action_noise=0.0,
+def collect(vehicles, disturbance, teacher, steps, generator, student=None, action_noise=0.0,
             init=domain_lib.DEFAULT_INITIAL, termination=domain_lib.DEFAULT_TERMINATION, spec=RAPTOR,
             period=RAPTOR.training_period_us * 1e-6):
-    """Fly `steps` steps; the student flies when given (its action blended with the teacher's by
-    `teacher_weight`, which DAgger's schedule lowers to 0), else the teacher (plus Gaussian action noise of std
-    `action_noise`, for a wider spread of states). Returns (Episodes, statistics)."""
+    """Fly `steps` steps; the student flies when given, else the teacher with Gaussian noise of std `action_noise`
+    on its actions (a wider spread of states, and a previous action that is not simply the next label).
+    Returns (Episodes, statistics)."""
     b, dtype = len(vehicles), vehicles.mass.dtype
     plant = Plant(vehicles)
+    teacher.reset()
     x = domain_lib.sample_initial_states(vehicles, generator, init)
     parked = hover_states(vehicles)
     zeros = torch.zeros(b, 3, dtype=dtype)
@@ -71,9 +72,7 @@ def collect(vehicles, disturbance, teacher, steps, generator, student=None, teac
                 executed = label + action_noise * torch.randn(label.shape, generator=generator)
         else:
             raw, h = student.step(o, h)
-            executed = obs_lib.clip_action(raw, spec)
-            if teacher_weight:
-                executed = teacher_weight * label + (1.0 - teacher_weight) * executed
+            executed = raw
         previous = obs_lib.clip_action(executed, spec)
         u = obs_lib.action_to_motors(previous, spec).to(dtype)
         x = plant.step(x.T.contiguous(), u.T.contiguous(), period, force=force).T

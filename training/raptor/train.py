@@ -12,6 +12,7 @@ Nothing a user had is overwritten: a finished DIR needs --force; an unfinished o
 configuration matches, and otherwise needs --force too.
 """
 import json
+import math
 import os
 import time
 from dataclasses import replace
@@ -26,8 +27,8 @@ from tinyctl.training.raptor.distill import DistillConfig, Distiller
 from tinyctl.training.raptor.student import Student, StudentShape
 
 DEFAULT = DistillConfig()
-QUICK = DistillConfig(iterations=8, vehicles=128, teacher_iterations=3, blend_iterations=0, buffer_iterations=4,
-                      batch=128, lr=5e-3, lr_final=1e-3)
+QUICK = DistillConfig(iterations=12, vehicles=512, teacher_iterations=3, buffer_iterations=4, batch=128, lr=5e-3,
+                      lr_final=1e-3, domain="crazyflie")
 CHECKPOINT = "checkpoint.pt"
 OUTPUTS = ("student.onnx", "student.pt", "training.json", "training.png", "evaluation.md", "evaluation.json")
 VALIDATION_VEHICLES = 64
@@ -41,10 +42,6 @@ def config_for(quick=False, vehicles=None, iterations=None, seed=None, teacher=N
         if key in changes and changes[key] < 1:
             raise TinyctlError(f"--{key} must be at least 1 (got {changes[key]})")
     return replace(c, **changes)
-
-
-def _cpu():
-    return time.process_time()
 
 
 def _save_atomic(obj, path):
@@ -116,10 +113,56 @@ def _validate(student, vehicles, episodes):
     return s["success_rate"], s["steady_state_error_median"]
 
 
-def train(out_dir, quick=False, vehicles=None, iterations=None, seed=None, teacher=None, force=False,
-          evaluate=True, heldout=200, progress=True, threads=1):
-    """Train, export and evaluate; returns the training.json record."""
+TIMED = ("collect_s", "collect_cpu_s", "train_s", "train_cpu_s", "wait_s")
+
+
+def _distil(distiller, out_dir, timing, bar, validations):
+    """The DAgger iterations, a checkpoint after each, `validations` validation flights spread over the run."""
     from tinyctl import scenarios
+    config = distiller.config
+    val_vehicles = eval_lib.heldout_vehicles(VALIDATION_VEHICLES, eval_lib.VALIDATION_SEED, config.domain)
+    val_episodes = scenarios.get("recovery").episodes(runs=VALIDATION_VEHICLES, seed=eval_lib.EPISODE_SEED)
+    every = max(1, math.ceil(config.iterations / validations))
+    task = bar.task("distilling", config.iterations, distiller.iteration)
+    while distiller.iteration < config.iterations:
+        row = distiller.iterate()
+        for key in TIMED:
+            timing[key] += row[key]
+        if distiller.iteration % every == 0 or distiller.iteration == config.iterations:
+            t = time.perf_counter()
+            row["validation_success"], row["validation_sse"] = _validate(distiller.student, val_vehicles,
+                                                                         val_episodes)
+            row["validate_s"] = time.perf_counter() - t
+            timing["validate_s"] += row["validate_s"]
+        _save_atomic({**distiller.state_dict(), "timing": timing}, os.path.join(out_dir, CHECKPOINT))
+        info = {"loss": f"{row['loss']:.4f}"}
+        if "validation_success" in row:
+            info["validation"] = f"{100 * row['validation_success']:.0f}%"
+        bar.update(task, advance=1, **info)
+
+
+def _evaluate(student, out_dir, quick, heldout, domain, command, bar):
+    """The held-out table (evaluation.md, .json); returns its summary."""
+    from tinyctl.training.raptor.report import evaluation_markdown
+    n = min(heldout, 50) if quick else heldout
+    names = ("recovery",) if quick else eval_lib.SCENARIOS
+    task = bar.task("evaluating", len(names) * 3)
+    vehicles = eval_lib.heldout_vehicles(n, domain=domain)
+    results = eval_lib.run({"ours": student, "published": Student.from_raptor()}, vehicles, names,
+                           progress=lambda *_: bar.update(task, advance=1))
+    summary = {s: {p: r["summary"] for p, r in v.items()} for s, v in results.items()}
+    _write_text(os.path.join(out_dir, "evaluation.json"),
+                json.dumps({"vehicles": eval_lib.vehicle_table(vehicles), "results": results}, indent=1,
+                           default=float))
+    _write_text(os.path.join(out_dir, "evaluation.md"), evaluation_markdown(summary, n, domain, command=command))
+    return summary
+
+
+def train(out_dir, quick=False, vehicles=None, iterations=None, seed=None, teacher=None, force=False,
+          evaluate=True, heldout=200, progress=True, threads=1, workers=1):
+    """Train, export and evaluate; returns the training.json record. `workers=1` collects in a second process
+    (overlapping training), 0 in this one."""
+    from tinyctl.training.raptor.distill import InlineCollector, ProcessCollector
     from tinyctl.training.raptor.export import export
     from tinyctl.training.raptor.plots import training_curves
     config = config_for(quick, vehicles, iterations, seed, teacher)
@@ -127,37 +170,19 @@ def train(out_dir, quick=False, vehicles=None, iterations=None, seed=None, teach
     ckpt = _prepare(out_dir, config, force)
     previous_threads = torch.get_num_threads()
     torch.set_num_threads(threads)
+    torch.manual_seed(config.seed)
+    student = Student(StudentShape())
+    distiller = Distiller(student, config, collector=ProcessCollector() if workers else InlineCollector())
+    timing = dict.fromkeys(TIMED + ("validate_s",), 0.0)
+    if ckpt is not None:
+        distiller.load_state_dict(ckpt)
+        timing = ckpt.get("timing", timing)
+    wall0 = time.perf_counter()
     try:
-        student = Student(StudentShape())
-        torch.manual_seed(config.seed)
-        distiller = Distiller(student, config)
-        timing = {"collect_s": 0.0, "train_s": 0.0, "validate_s": 0.0}
-        if ckpt is not None:
-            distiller.load_state_dict(ckpt)
-            timing = ckpt.get("timing", timing)
-        val_vehicles = eval_lib.heldout_vehicles(VALIDATION_VEHICLES, eval_lib.VALIDATION_SEED)
-        val_episodes = scenarios.get("recovery").episodes(runs=VALIDATION_VEHICLES, seed=eval_lib.EPISODE_SEED)
-        validate_every = max(1, config.iterations // 8)
-        wall0, cpu0 = time.perf_counter(), _cpu()
         with _Progress(progress) as bar:
-            task = bar.task("distilling", config.iterations, distiller.iteration)
-            while distiller.iteration < config.iterations:
-                row = distiller.iterate()
-                timing["collect_s"] += row["collect_s"]
-                timing["train_s"] += row["train_s"]
-                last = distiller.iteration == config.iterations
-                if distiller.iteration % validate_every == 0 or last:
-                    t = time.perf_counter()
-                    row["validation_success"], row["validation_sse"] = _validate(student, val_vehicles, val_episodes)
-                    row["validate_s"] = time.perf_counter() - t
-                    timing["validate_s"] += row["validate_s"]
-                _save_atomic({**distiller.state_dict(), "timing": timing}, os.path.join(out_dir, CHECKPOINT))
-                info = {"loss": f"{row['loss']:.4f}"}
-                if "validation_success" in row:
-                    info["val"] = f"{100 * row['validation_success']:.0f}%"
-                bar.update(task, advance=1, **info)
+            _distil(distiller, out_dir, timing, bar, validations=1 if quick else 8)
+            distiller.close()
             timing["distill_wall_s"] = time.perf_counter() - wall0
-            timing["distill_cpu_s"] = _cpu() - cpu0
             t = time.perf_counter()
             deviation = export(student, os.path.join(out_dir, "student.onnx"), force=True,
                                metadata={"tinyctl_config": json.dumps(config.to_dict())})
@@ -167,28 +192,18 @@ def train(out_dir, quick=False, vehicles=None, iterations=None, seed=None, teach
             record = {"config": config.to_dict(), "student": student.shape.to_dict(),
                       "parameters": student.parameter_count(), "history": distiller.history,
                       "export": {"file": "student.onnx", "max_abs_deviation_torch_onnxruntime": deviation},
-                      "threads": threads, "timing": timing}
+                      "threads": threads, "workers": workers, "timing": timing}
             if evaluate:
                 t = time.perf_counter()
-                n = min(heldout, 50) if quick else heldout
-                names = ("recovery",) if quick else eval_lib.SCENARIOS
-                etask = bar.task("evaluating", len(names) * 3)
-                results = eval_lib.run({"ours": student, "published": Student.from_raptor()},
-                                       eval_lib.heldout_vehicles(n), names,
-                                       progress=lambda *_: bar.update(etask, advance=1))
+                record["evaluation"] = _evaluate(student, out_dir, quick, heldout, config.domain,
+                                                _command(quick, config), bar)
                 timing["evaluate_s"] = time.perf_counter() - t
-                record["evaluation"] = {s: {p: r["summary"] for p, r in v.items()} for s, v in results.items()}
-                from tinyctl.training.raptor.report import evaluation_markdown
-                _write_text(os.path.join(out_dir, "evaluation.json"), json.dumps(
-                    {"vehicles": eval_lib.vehicle_table(eval_lib.heldout_vehicles(n)), "results": results},
-                    indent=1, default=float))
-                _write_text(os.path.join(out_dir, "evaluation.md"),
-                            evaluation_markdown(record["evaluation"], n, command=_command(quick, config)))
         timing["total_wall_s"] = time.perf_counter() - wall0
         training_curves(distiller.history, os.path.join(out_dir, "training.png"))
         _write_text(os.path.join(out_dir, "training.json"), json.dumps(record, indent=1, default=float))
         return record
     finally:
+        distiller.close()
         torch.set_num_threads(previous_threads)
 
 

@@ -8,8 +8,9 @@ speeds too):
     action = teacher.act(x, target_position, target_velocity, previous_action)   # x [B, 17] -> [B, 4]
 
 Actions are in the student's action space (RAPTOR's: [-1, 1], motor order M1..M4), so a label needs no
-conversion. A teacher's whole input is the plant state and the previous executed action (which the student sees
-too), so one teacher can label any state of any rollout, whoever flew it: what DAgger needs.
+conversion. A teacher's input is the plant state, the previous executed action, and at most a state of its own
+built from what the student has seen in the episode so far (the LQR teacher's integral of the position error);
+`reset()` starts an episode. So a teacher can label any rollout, whoever flew it: what DAgger needs.
 """
 
 
@@ -19,6 +20,9 @@ class Teacher:
     def __init__(self, vehicles, disturbance):
         self.vehicles = vehicles
         self.disturbance = disturbance
+
+    def reset(self):
+        """Start an episode (teachers with a state of their own clear it)."""
 
     def act(self, x, target_position, target_velocity, previous_action):
         raise NotImplementedError

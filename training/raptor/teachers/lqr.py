@@ -1,12 +1,13 @@
 """The expert teacher: an LQR controller per vehicle, designed on that vehicle's true parameters.
 
 Design (once per vehicle, batched): the builtin plant linearised at hover, with the motors in the state, so the
-gains know each vehicle's motor delays, and the exact mixer (rotor positions, yaw directions, torque constant)
-and thrust-curve slope in the input matrix:
-    state (16)  position, velocity (heading frame), roll, pitch, yaw (Z-Y-X), body rates, motor speeds
+gains know each vehicle's motor delays, the exact mixer (rotor positions, yaw directions, torque constant) and
+thrust-curve slope in the input matrix, and the integral of the position error as three more states:
+    state (19)  position, velocity (heading frame), roll, pitch, yaw (Z-Y-X), body rates, motor speeds,
+                position-error integral
     input (4)   motor commands
     p' = v,  v' = g (theta, -phi, 0) + f'/m (0, 0, sum dm) - D/m v,  (phi, theta, psi)' = omega,
-    omega' = J^-1 M^T f' dm,  dm' = (u - m) / tau  (tau: the mean of rising and falling)
+    omega' = J^-1 M^T f' dm,  dm' = (u - m) / tau  (tau: the mean of rising and falling),  i' = p
 discretised with a zero-order hold at the control period and solved as a discrete LQR.
 
 Acting (every step, nonlinear where it matters):
@@ -14,7 +15,11 @@ Acting (every step, nonlinear where it matters):
     frame (yaw-free), so the linear design holds at any yaw;
   - the equilibrium includes the episode's disturbance force, which the teacher knows: the thrust vector
     m g e_z - F_d sets the equilibrium tilt and, through the exact inverted thrust curve, the equilibrium motor
-    speed. The student has to infer that force from context: this is what makes it adapt;
+    speed. The student has to infer that force (and the vehicle) from context: this is what makes it adapt;
+  - the integral: the teacher itself needs none (it knows the equilibrium), but the student does, and the
+    integral is a function of the flight so far, which the student has seen. When the student flies with an
+    offset, the teachers' labels grow with the offset's integral: the student learns integral action, which the
+    published policy lacks (its steady-state error grows as thrust-to-weight falls);
   - u = m_eq - K (x - x_eq), then a desaturating mixer: attitude before collective, roll and pitch before yaw.
 """
 from dataclasses import asdict, dataclass
@@ -22,34 +27,35 @@ from dataclasses import asdict, dataclass
 import torch
 
 from tinyctl.controllers import RAPTOR
-from tinyctl.training.raptor.observation import action_to_motors, motors_to_action, rotation_rows
+from tinyctl.training.raptor.observation import motors_to_action, rotation_rows
 from tinyctl.training.raptor.teachers.base import Teacher
 from tinyctl.training.raptor.teachers.riccati import lqr_gains, zero_order_hold
 
-N_STATE = 16
+N_STATE = 19
 
 
 @dataclass(frozen=True)
 class LqrWeights:
     """Characteristic sizes of the LQR cost (Bryson's rule): each error costs (error / size)^2."""
-    position: float = 0.2           # m
+    position: float = 0.4           # m
     velocity: float = 0.5           # m/s
-    tilt: float = 0.3               # rad
+    tilt: float = 0.4               # rad
     yaw: float = 1.0                # rad
     body_rates: float = 3.0         # rad/s
     yaw_rate: float = 3.0           # rad/s
-    motor_command: float = 0.08     # normalised speed, away from the equilibrium
-    command_rate: float = 0.0       # normalised speed per control period (0: plain LQR, no rate state)
+    integral: float = 0.0           # m s (0: no integral state)
+    motor_command: float = 0.15     # normalised speed, away from the equilibrium
     position_clip: float = 0.5      # m per axis, as the observation clips (0: no clip)
     velocity_clip: float = 1.0      # m/s per axis
     yaw_clip: float = 1.0           # rad: larger yaw errors ask for no more yaw torque than this
+    integral_clip: float = 0.2      # m s per axis (anti-windup)
 
     def to_dict(self):
         return asdict(self)
 
 
 def linear_model(vehicles):
-    """Continuous (A [B, 16, 16], B [B, 16, 4]) of the plant at hover (see the module docstring)."""
+    """Continuous (A [B, 19, 19], B [B, 19, 4]) of the plant at hover (see the module docstring)."""
     v = vehicles.to(torch.float64)
     n, dt = len(v), torch.float64
     m_h = v.hover_motor
@@ -67,6 +73,7 @@ def linear_model(vehicles):
     torque = v.mixer() * slope[:, None, None]                               # [B, 4, 3]
     a[:, 9:12, 12:16] = torque.transpose(1, 2) / v.inertia[:, :, None]      # omega' = J^-1 M^T f' dm
     a[:, 12:16, 12:16] = -torch.eye(4, dtype=dt) / tau[:, None, None]
+    a[:, idx + 16, idx] = 1.0                                               # i' = p
     b[:, 12:16, :] = torch.eye(4, dtype=dt) / tau[:, None, None]
     return a, b
 
@@ -76,31 +83,25 @@ def cost_matrices(n, weights):
     sizes = [w.position] * 3 + [w.velocity] * 3 + [w.tilt, w.tilt, w.yaw] + [w.body_rates] * 2 + [w.yaw_rate]
     q = torch.zeros(n, N_STATE, N_STATE, dtype=torch.float64)
     q[:, range(12), range(12)] = torch.tensor([1.0 / s ** 2 for s in sizes], dtype=torch.float64)
+    if w.integral:
+        q[:, range(16, 19), range(16, 19)] = 1.0 / w.integral ** 2
     r = torch.eye(4, dtype=torch.float64).expand(n, 4, 4) / w.motor_command ** 2
     return q, r.clone()
 
 
-def rate_augmented(ad, bd, q, r, rate_size):
-    """The design with the previous command as four more states and the command's change as the input, so the
-    cost can weigh how fast commands move: z = (x, u_prev), z+ = (A x + B (u_prev + du), u_prev + du)."""
-    n, nx, nu = ad.shape[0], ad.shape[1], bd.shape[2]
-    eye = torch.eye(nu, dtype=ad.dtype).expand(n, nu, nu)
-    a = torch.zeros(n, nx + nu, nx + nu, dtype=ad.dtype)
-    a[:, :nx, :nx], a[:, :nx, nx:], a[:, nx:, nx:] = ad, bd, eye
-    b = torch.cat([bd, eye], dim=1)
-    qa = torch.zeros(n, nx + nu, nx + nu, dtype=ad.dtype)
-    qa[:, :nx, :nx], qa[:, nx:, nx:] = q, r
-    return a, b, qa, eye / rate_size ** 2
-
-
-def design(vehicles, dt, weights):
-    """[B, 4, 16] discrete LQR gains of each vehicle at control period dt ([B, 4, 20] with the rate state)."""
+def design_problem(vehicles, dt, weights):
+    """The discrete LQR problem (A, B, Q, R) of each vehicle at control period dt: 19 states with the integral,
+    16 without (an integral state with no cost would be an undetectable integrator)."""
     a, b = linear_model(vehicles)
     ad, bd = zero_order_hold(a, b, dt)
     q, r = cost_matrices(len(vehicles), weights)
-    if weights.command_rate:
-        return lqr_gains(*rate_augmented(ad, bd, q, r, weights.command_rate))
-    return lqr_gains(ad, bd, q, r)
+    n = N_STATE if weights.integral else 16
+    return ad[:, :n, :n], bd[:, :n], q[:, :n, :n], r
+
+
+def design(vehicles, dt, weights):
+    """[B, 4, 19] discrete LQR gains of each vehicle at control period dt ([B, 4, 16] without the integral)."""
+    return lqr_gains(*design_problem(vehicles, dt, weights))
 
 
 def _wrap(angle):
@@ -137,6 +138,10 @@ class LqrTeacher(Teacher):
         self.dt, self.weights, self.spec = dt, weights, spec
         self.gains = design(vehicles, dt, weights) if gains is None else gains
         self._dtype = vehicles.mass.dtype
+        self.reset()
+
+    def reset(self):
+        self.integral = torch.zeros(len(self.vehicles), 3, dtype=self._dtype)
 
     def select(self, index):
         return LqrTeacher(self.vehicles[index], self.disturbance[index], self.dt, self.weights,
@@ -155,8 +160,8 @@ class LqrTeacher(Teacher):
         motor = torch.clamp(v.motor_for_thrust((norm / 4.0)[:, None])[:, 0], 0.0, 1.0)
         return roll, pitch, motor
 
-    def motors(self, x, target_position, target_velocity, previous_motors):
-        """Motor commands [B, 4] in [0, 1]; previous_motors [B, 4]: the commands the plant got last step."""
+    def motors(self, x, target_position, target_velocity):
+        """Motor commands [B, 4] in [0, 1] for this step (advances the integral by one control period)."""
         w, dtype = self.weights, self._dtype
         x = x.to(dtype)
         r = rotation_rows(x[:, 6:10])
@@ -176,17 +181,13 @@ class LqrTeacher(Teacher):
         yaw_err = _wrap(yaw)
         if w.yaw_clip:
             yaw_err = torch.clamp(yaw_err, -w.yaw_clip, w.yaw_clip)
-        delta = torch.cat([heading(ep), heading(ev), (roll - roll_eq)[:, None], (pitch - pitch_eq)[:, None],
-                           yaw_err[:, None], x[:, 10:13], x[:, 13:17] - m_eq[:, None]], dim=1)
-        gains = self.gains.to(dtype)
-        if w.command_rate:
-            previous = previous_motors.to(dtype)
-            delta = torch.cat([delta, previous - m_eq[:, None]], dim=1)
-            u = previous - torch.einsum("bij,bj->bi", gains, delta)
-        else:
-            u = m_eq[:, None] - torch.einsum("bij,bj->bi", gains, delta)
+        parts = [heading(ep), heading(ev), (roll - roll_eq)[:, None], (pitch - pitch_eq)[:, None], yaw_err[:, None],
+                 x[:, 10:13], x[:, 13:17] - m_eq[:, None]]
+        if w.integral:
+            self.integral = torch.clamp(self.integral + ep * self.dt, -w.integral_clip, w.integral_clip)
+            parts.append(heading(self.integral))
+        u = m_eq[:, None] - torch.einsum("bij,bj->bi", self.gains.to(dtype), torch.cat(parts, dim=1))
         return desaturate(u, self.vehicles.rotor_yaw_directions.to(dtype))
 
     def act(self, x, target_position, target_velocity, previous_action):
-        previous = action_to_motors(previous_action, self.spec).to(x.dtype)
-        return motors_to_action(self.motors(x, target_position, target_velocity, previous), self.spec).to(torch.float32)
+        return motors_to_action(self.motors(x, target_position, target_velocity), self.spec).to(torch.float32)
