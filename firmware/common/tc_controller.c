@@ -46,6 +46,35 @@ void tc_controller_failsafe(tc_controller_t *c, uint8_t error, tc_result_t *r)
 #endif
 }
 
+int tc_controller_admit(tc_controller_t *c, uint64_t time_us, const float *a, int na, const float *b, int nb,
+                        tc_failsafe_fn fail, tc_result_t *r)
+{
+    if (c->failsafe) {
+        fail(c, TC_ERR_FAILSAFE_LATCHED, r);
+        return 0;
+    }
+    if (!tc_all_finite(a, na) || !tc_all_finite(b, nb)) {
+        fail(c, TC_ERR_NONFINITE_INPUT, r);
+        return 0;
+    }
+    if (c->started && time_us < c->last_time_us) {
+        fail(c, TC_ERR_TIME_BACKWARDS, r);
+        return 0;
+    }
+    c->last_time_us = time_us;
+    return 1;
+}
+
+void tc_result_clear(tc_result_t *r)
+{
+    r->count = 0;
+    r->flags = 0;
+    r->error = 0;
+    r->cost = 0;
+    r->iterations = 0;
+    r->status = 0;
+}
+
 static void echo(const float *values, uint16_t count, uint8_t flags, tc_result_t *r)
 {
     if (count > TC_MAX_VALUES)
@@ -63,19 +92,8 @@ static void policy_state(tc_controller_t *c, const tc_state_t *s, tc_result_t *r
     uint32_t begin;
     const float *floats = s->position;   /* the 19 floats are contiguous in tc_state_t */
 
-    if (c->failsafe) {
-        tc_controller_failsafe(c, TC_ERR_FAILSAFE_LATCHED, r);
+    if (!tc_controller_admit(c, s->time_us, floats, 19, NULL, 0, tc_controller_failsafe, r))
         return;
-    }
-    if (!tc_all_finite(floats, 19)) {
-        tc_controller_failsafe(c, TC_ERR_NONFINITE_INPUT, r);
-        return;
-    }
-    if (c->started && s->time_us < c->last_time_us) {
-        tc_controller_failsafe(c, TC_ERR_TIME_BACKWARDS, r);
-        return;
-    }
-    c->last_time_us = s->time_us;
     if (tc_observation_build(s, c->previous_action, obs))
         r->flags |= TC_ACTION_FLAG_CLIPPED;
     if (!tc_all_finite(obs, TC_OBSERVATION_SIZE)) {

@@ -57,6 +57,18 @@ int tc_all_finite(const float *v, int n);
 /* Latch the failsafe with `error` (e.g. TC_ERR_TIMEOUT) and fill r with the safe output. */
 void tc_controller_failsafe(tc_controller_t *c, uint8_t error, tc_result_t *r);
 
+/* How a mode answers a failsafe: latch `error` and fill r with that mode's safe output. */
+typedef void (*tc_failsafe_fn)(tc_controller_t *c, uint8_t error, tc_result_t *r);
+
+/* The checks every STATE and PLANT frame passes before it is stepped, in this order: a latched failsafe, NaN or
+ * Inf in its floats (a[0..na) and b[0..nb); nb may be 0), time going backwards. A frame that fails one is
+ * answered by `fail` and 0 is returned; otherwise its time is recorded and 1 is returned. */
+int tc_controller_admit(tc_controller_t *c, uint64_t time_us, const float *a, int na, const float *b, int nb,
+                        tc_failsafe_fn fail, tc_result_t *r);
+
+/* An answer with nothing in it yet: no values, flags, error, cost or solver figures. */
+void tc_result_clear(tc_result_t *r);
+
 /* tc_observation.c: the spec's features from a STATE; returns nonzero when a feature was clipped. */
 int tc_observation_build(const tc_state_t *s, const float previous_action[TC_ACTION_SIZE],
                          float obs[TC_OBSERVATION_SIZE]);

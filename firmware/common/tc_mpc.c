@@ -48,14 +48,6 @@ static struct {
 static tc_nrmpc_problem_t tc_mpc_problem;
 static tc_nrmpc_workspace_t tc_mpc_work;
 
-static int all_finite(const float *v, int n)
-{
-    for (int i = 0; i < n; ++i)
-        if (!isfinite(v[i]))
-            return 0;
-    return 1;
-}
-
 void tc_mpc_reset(void)
 {
     for (int j = 0; j < TC_NRMPC_NC; ++j)
@@ -98,30 +90,14 @@ void tc_controller_plant(tc_controller_t *c, uint64_t time_us, const float *stat
 {
     tc_nrmpc_result_t res;
     uint32_t begin;
-    r->count = 0;
-    r->flags = 0;
-    r->error = 0;
-    r->cost = 0;
-    r->iterations = 0;
-    r->status = 0;
+    tc_result_clear(r);
     if (state_size != TC_NRMPC_NX ||
         (reference_size != TC_NRMPC_NX && reference_size != TC_NRMPC_N * TC_NRMPC_NX)) {
         r->error = TC_ERR_BAD_LENGTH;   /* a frame for another plant: answered, nothing stepped */
         return;
     }
-    if (c->failsafe) {
-        safe(c, TC_ERR_FAILSAFE_LATCHED, r);
+    if (!tc_controller_admit(c, time_us, state, state_size, reference, reference_size, safe, r))
         return;
-    }
-    if (!all_finite(state, state_size) || !all_finite(reference, reference_size)) {
-        safe(c, TC_ERR_NONFINITE_INPUT, r);
-        return;
-    }
-    if (c->started && time_us < c->last_time_us) {
-        safe(c, TC_ERR_TIME_BACKWARDS, r);
-        return;
-    }
-    c->last_time_us = time_us;
     c->started = 1;
     memcpy(tc_mpc_problem.x0, state, sizeof tc_mpc_problem.x0);
     for (int k = 0; k < TC_NRMPC_N; ++k)
@@ -139,7 +115,7 @@ void tc_controller_plant(tc_controller_t *c, uint64_t time_us, const float *stat
     r->iterations = (uint16_t)res.iterations;
     r->status = (uint8_t)res.status;
     if (res.status == TC_NRMPC_NOT_FINITE || res.status == TC_NRMPC_BAD_SETTINGS ||
-        !all_finite(tc_mpc.solution.u[0], TC_NRMPC_NU)) {
+        !tc_all_finite(tc_mpc.solution.u[0], TC_NRMPC_NU)) {
         safe(c, TC_ERR_NONFINITE_OUTPUT, r);
         r->iterations = (uint16_t)res.iterations;
         r->status = (uint8_t)res.status;

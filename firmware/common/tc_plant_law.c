@@ -56,29 +56,13 @@ void tc_controller_plant(tc_controller_t *c, uint64_t time_us, const float *stat
 {
     float theta[TC_MODEL_IN_SIZE], out[TC_MODEL_OUT_SIZE];
     uint32_t begin;
-    r->count = 0;
-    r->flags = 0;
-    r->error = 0;
-    r->cost = 0;
-    r->iterations = 0;
-    r->status = 0;
+    tc_result_clear(r);
     if (state_size != TC_LAW_NX || reference_size < TC_LAW_NX || reference_size % TC_LAW_NX != 0) {
         r->error = TC_ERR_BAD_LENGTH;   /* a frame for another plant: answered, nothing stepped */
         return;
     }
-    if (c->failsafe) {
-        tc_controller_failsafe(c, TC_ERR_FAILSAFE_LATCHED, r);
+    if (!tc_controller_admit(c, time_us, state, state_size, reference, reference_size, tc_controller_failsafe, r))
         return;
-    }
-    if (!tc_all_finite(state, state_size) || !tc_all_finite(reference, reference_size)) {
-        tc_controller_failsafe(c, TC_ERR_NONFINITE_INPUT, r);
-        return;
-    }
-    if (c->started && time_us < c->last_time_us) {
-        tc_controller_failsafe(c, TC_ERR_TIME_BACKWARDS, r);
-        return;
-    }
-    c->last_time_us = time_us;
     c->started = 1;
     if (law_input(state, reference, theta))
         r->flags |= TC_ACTION_FLAG_CLIPPED;
