@@ -130,12 +130,7 @@ static void policy_state(tc_controller_t *c, const tc_state_t *s, tc_result_t *r
 
 void tc_controller_state(tc_controller_t *c, const tc_state_t *s, tc_result_t *r)
 {
-    r->count = 0;
-    r->flags = 0;
-    r->error = 0;
-    r->cost = 0;
-    r->iterations = 0;
-    r->status = 0;
+    tc_result_clear(r);
 #if TC_MODE == TC_MODE_POLICY
     policy_state(c, s, r);
 #elif TC_TAKES_PLANT
@@ -150,12 +145,7 @@ void tc_controller_state(tc_controller_t *c, const tc_state_t *s, tc_result_t *r
 
 void tc_controller_observation(tc_controller_t *c, const float *in, uint16_t count, int commit, tc_result_t *r)
 {
-    r->count = 0;
-    r->flags = 0;
-    r->error = 0;
-    r->cost = 0;
-    r->iterations = 0;
-    r->status = 0;
+    tc_result_clear(r);
 #if TC_MODE == TC_MODE_POLICY || TC_MODE == TC_MODE_MPC || TC_MODE == TC_MODE_LAW
     {
         float out[TC_MODEL_OUT_SIZE];
