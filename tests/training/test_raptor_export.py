@@ -52,3 +52,26 @@ def test_export_refuses_to_overwrite(exported, tmp_path):
     s, path = exported
     with pytest.raises(TinyctlError, match="exists"):
         export(s, path)
+
+
+def test_a_mistranslated_gru_is_refused_and_leaves_no_file(exported, tmp_path, monkeypatch):
+    """The exporter writing the reset gate in the wrong place (linear_before_reset 0, as one torch version was
+    reported to) is caught by the float64 check, and nothing is left at the destination."""
+    from tinyctl.training.raptor import export as export_lib
+    real = export_lib._torch_export
+
+    def wrong_gate(module, example, path):
+        real(module, example, path)
+        model = onnx.load(path)
+        for node in model.graph.node:
+            if node.op_type == "GRU":
+                for a in node.attribute:
+                    if a.name == "linear_before_reset":
+                        a.i = 0
+        onnx.save(model, path)
+    monkeypatch.setattr(export_lib, "_torch_export", wrong_gate)
+    s, _ = exported
+    path = tmp_path / "student.onnx"
+    with pytest.raises(TinyctlError, match="mistranslated"):
+        export(s, str(path))
+    assert list(tmp_path.iterdir()) == []

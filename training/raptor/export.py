@@ -7,10 +7,11 @@ compile` pairs h_in with h_out by itself. The exporter and the opset are pinned 
 dynamo exporter (it needs onnxscript) at opset 17, the published policy's. Both torch exporters write nn.GRU
 as ONNX GRU with linear_before_reset=1 (PyTorch's reset-gate placement), but one was reported to get that
 wrong in another torch version, so export() checks the written file against torch with onnxruntime over 50
-steps with the state carried, and refuses to leave a file that disagrees by more than 1e-6, relative to the
-value where it is larger than 1: a trained student's raw actions reach several units, where float32 itself
-resolves only about 5e-7, and two correct implementations summing in different orders differ by an ulp or two
-after 50 carried steps. A mistranslation (the reset gate in the wrong place) is off by 1e-2 and more.
+steps with the state carried, and refuses to leave a file that disagrees. "Disagrees" is measured against the
+student run in float64: onnxruntime's float32 must be within 1e-6 of it, or no more than twice as far from it
+as torch's own float32 is. A trained GRU fed 50 random observations carries rounding of about 1e-6 in float32
+in torch and onnxruntime alike (the two then differ by about as much), while a mistranslation (the reset gate
+in the wrong place) is off by 1e-2 and more.
 """
 import os
 
@@ -61,31 +62,38 @@ def _annotate(path, metadata):
 
 
 def check_against_torch(student, path, steps=CHECK_STEPS, seed=0):
-    """(largest |torch - onnxruntime|, largest |torch - onnxruntime| / max(1, |torch|)) over `steps` steps with the
-    state carried, on N(0, 1) observations (outputs and state)."""
+    """Largest deviations over `steps` steps with the state carried, on N(0, 1) observations (outputs and
+    state): {"torch": |onnxruntime - torch|, "float64": |onnxruntime - torch in float64|, "torch_float64":
+    |torch - torch in float64| (the rounding float32 itself carries)}."""
+    import copy
+
     import onnxruntime as ort
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = 1
     session = ort.InferenceSession(path, opts, providers=["CPUExecutionProvider"])
+    exact = copy.deepcopy(student).double()
     rng = np.random.default_rng(seed)
-    h_t = student.initial_state(1)
+    h_t, h_x = student.initial_state(1), exact.initial_state(1).double()
     h_o = np.zeros((1, student.shape.hidden), np.float32)
-    worst, scaled = 0.0, 0.0
+    worst = dict.fromkeys(("torch", "float64", "torch_float64"), 0.0)
     with torch.no_grad():
         for _ in range(steps):
             o = rng.standard_normal((1, student.shape.observation)).astype(np.float32)
             a_t, h_t = student.step(torch.from_numpy(o), h_t)
+            a_x, h_x = exact.step(torch.from_numpy(o).double(), h_x)
             a_o, h_o = session.run(["action", "h_out"], {"observation": o, "h_in": h_o})
-            for want, got in ((a_t.numpy(), a_o), (h_t.numpy(), h_o)):
-                d = np.abs(want - got)
-                worst = max(worst, float(d.max()))
-                scaled = max(scaled, float((d / np.maximum(1.0, np.abs(want))).max()))
-    return worst, scaled
+            pairs = {"torch": ((a_o, a_t), (h_o, h_t)), "float64": ((a_o, a_x), (h_o, h_x)),
+                     "torch_float64": ((a_t, a_x), (h_t, h_x))}
+            for key, both in pairs.items():
+                for got, want in both:
+                    d = np.abs(np.asarray(got, np.float64) - np.asarray(want, np.float64)).max()
+                    worst[key] = max(worst[key], float(d))
+    return worst
 
 
 def export(student, path, metadata=None, force=False):
-    """Write `student` as the single-step ONNX at path (atomically); returns the largest absolute torch-vs-
-    onnxruntime deviation."""
+    """Write `student` as the single-step ONNX at path (atomically); returns the deviations check_against_torch
+    measured."""
     if os.path.exists(path) and not force:
         raise TinyctlError(f"{path} exists; pass --force to overwrite it")
     student = student.eval()
@@ -100,13 +108,14 @@ def export(student, path, metadata=None, force=False):
                         "action": "4 motor commands normalised to [-1, 1], Crazyflie order M1..M4 "
                                   "(FR, BR, BL, FL); raw, clip before use",
                         "training_rate_hz": "100", **(metadata or {})})
-        worst, scaled = check_against_torch(student, tmp)
-        if not scaled <= CHECK_TOLERANCE:
-            raise TinyctlError(f"the exported ONNX disagrees with torch by {worst:.2e} over {CHECK_STEPS} steps "
-                               f"(more than {CHECK_TOLERANCE:g}, relative above 1): the exporter mistranslated "
-                               "the model")
+        dev = check_against_torch(student, tmp)
+        allowed = max(CHECK_TOLERANCE, 2.0 * dev["torch_float64"])
+        if not dev["float64"] <= allowed:
+            raise TinyctlError(f"the exported ONNX is {dev['float64']:.2e} off the student (in float64) over "
+                               f"{CHECK_STEPS} carried steps, more than {allowed:.1e} (torch's own float32 is "
+                               f"{dev['torch_float64']:.1e} off): the exporter mistranslated the model")
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
-    return worst
+    return dev

@@ -191,7 +191,10 @@ def train(out_dir, quick=False, vehicles=None, iterations=None, seed=None, teach
             timing["export_s"] = time.perf_counter() - t
             record = {"config": config.to_dict(), "student": student.shape.to_dict(),
                       "parameters": student.parameter_count(), "history": distiller.history,
-                      "export": {"file": "student.onnx", "max_abs_deviation_torch_onnxruntime": deviation},
+                      "export": {"file": "student.onnx",
+                                 "max_abs_deviation_torch_onnxruntime": deviation["torch"],
+                                 "max_abs_deviation_onnxruntime_float64": deviation["float64"],
+                                 "max_abs_deviation_torch_float64": deviation["torch_float64"]},
                       "threads": threads, "workers": workers, "timing": timing}
             if evaluate:
                 t = time.perf_counter()
