@@ -20,6 +20,7 @@ SECTIONS = {
     "yann": "tinyctl.hil_tests.lipschitz_yann.bench:run_yann",
     "peers": "tinyctl.compiler.peers.bench:run",
     "quant": "tinyctl.compiler.quantize.bench:run",
+    "training": "tinyctl.training.raptor.bench:run",
 }
 
 HEADER = """# tinyctl benchmarks
