@@ -1,6 +1,7 @@
 """Bench section "training": the batched simulator's throughput, the cost of the training loop's parts at one
 and two torch threads, and a full default `tinyctl train raptor` run with the time of each phase and its
-held-out table.
+held-out table. The run is kept in build/bench/training (replaced by the next bench run), so it can be
+evaluated further (`tinyctl train raptor --evaluate -o build/bench/training`) and flown.
 
     tinyctl bench --section training -o BENCHMARKS.md
 
@@ -8,7 +9,6 @@ Rates are given per wall-clock second and per CPU second of this process: on a s
 not depend on the load, and for one thread it is what an idle core reaches.
 """
 import os
-import tempfile
 import time
 
 import torch
@@ -19,6 +19,7 @@ from tinyctl.training.raptor.dynamics import Plant, VehicleBatch, hover_states
 
 L2F = "L2F 2.0.18 on this kind of machine (shared/notes/simulators.md): ~1.1 M/s single environment, 2.7-5.1 M/s vectorised"
 BATCHES = (1, 64, 1024, 4096, 16384)
+RUN_DIR = os.path.join("build", "bench", "training")   # the bench's own run, kept for `--evaluate` and HIL
 SECONDS = 2.0
 
 
@@ -110,9 +111,8 @@ def run(console):
             loop = {t: closed_loop_rows(t) for t in (1, 2)}
             bptt = {t: bptt_rows(t) for t in (1, 2)}
         torch.set_num_threads(before)
-        with tempfile.TemporaryDirectory() as work:
-            console.print("training with the defaults (tinyctl train raptor -o DIR)")
-            record = train(os.path.join(work, "run"), progress=True)
+        console.print(f"training with the defaults (tinyctl train raptor -o {RUN_DIR} --force)")
+        record = train(RUN_DIR, progress=True, force=True)
     finally:
         torch.set_num_threads(before)
     lines = ["## Training (tinyctl train raptor)", "",

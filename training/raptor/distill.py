@@ -37,7 +37,7 @@ from tinyctl.training.raptor.teachers.lqr import LqrWeights
 
 @dataclass(frozen=True)
 class DistillConfig:
-    iterations: int = 40
+    iterations: int = 100
     vehicles: int = 512               # sampled (fresh) per iteration
     steps: int = 500                  # per episode (5 s at 100 Hz, RAPTOR's episode length)
     teacher_iterations: int = 4       # the teachers fly these first iterations
@@ -48,7 +48,7 @@ class DistillConfig:
     batch: int = 256                  # episodes per minibatch
     bptt: int = 100                   # steps per truncated-BPTT window
     lr: float = 3e-3
-    lr_final: float = 3e-4            # cosine decay to this over the run
+    lr_final: float = 1e-4            # cosine decay to this over the run (docs/training-raptor.md)
     grad_clip: float = 1.0
     huber: float = 0.1                # threshold of the Huber loss per action (0: squared error)
     smoothness: float = 0.0           # weight of the squared change of the student's actions between steps
