@@ -97,7 +97,7 @@ def bptt_rows(threads, batch=256, steps=500):
 
 
 def _m(rate):
-    return f"{rate / 1e6:.2f} M"
+    return f"{rate / 1e6:.2f} M" if rate >= 1e5 else f"{rate / 1e3:.1f} k"
 
 
 def run(console):

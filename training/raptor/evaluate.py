@@ -96,7 +96,8 @@ class TorchModel:
         return a[0].numpy(), h[0].numpy()
 
 
-def crazyflie(students, runs=20, simulators=("builtin", "rotorpy"), scenario_names=("hover", "recovery"),
+def crazyflie(students, runs=20, simulators=("builtin", "rotorpy"),
+              scenario_names=("hover", "recovery", "figure8_slow", "figure8_medium"),
               seed=EPISODE_SEED, progress=None):
     """The nominal Crazyflie flown through the HIL harness (tinyctl.hil_tests) in each simulator:
     {simulator: {scenario: {policy: summary}}}. A simulator that is not installed is reported as such."""
