@@ -10,7 +10,7 @@ def training_curves(history, path, title="tinyctl train raptor"):
     it = np.array([r["iteration"] for r in history])
     fig, ax = plt.subplots(2, 2, figsize=(11, 7))
     ax[0, 0].semilogy(it, [r["loss"] for r in history], "o-", ms=3)
-    ax[0, 0].set(title="imitation loss (MSE on the teachers' actions)", xlabel="iteration")
+    ax[0, 0].set(title="imitation loss (on the teachers' actions)", xlabel="iteration")
     flies = [r for r in history if r.get("student_flies") and "student_terminated" in r]
     if flies:
         ax[0, 1].plot([r["iteration"] for r in flies], [100 * r["student_terminated"] for r in flies], "o-", ms=3,
@@ -27,11 +27,13 @@ def training_curves(history, path, title="tinyctl train raptor"):
         ax2.plot(vi, [100 * (r["validation_sse"] or np.nan) for r in val], "s-", color="tab:orange",
                  label="median steady-state error (cm)")
         ax2.set_ylabel("cm")
-        ax[1, 0].legend(loc="lower left")
-        ax2.legend(loc="lower right")
+        lines = ax[1, 0].get_lines() + ax2.get_lines()
+        ax[1, 0].legend(lines, [line.get_label() for line in lines], loc="center right")
     ax[1, 0].set(title="validation vehicles (recovery scenario)", xlabel="iteration", ylabel="%")
-    ax[1, 1].bar(it, [r["collect_s"] for r in history], label="collect (teachers + rollouts)")
-    ax[1, 1].bar(it, [r["train_s"] for r in history], bottom=[r["collect_s"] for r in history], label="train (BPTT)")
+    # collection runs in a worker while the trainer trains: the two overlap, the trainer's wait is what they cost
+    ax[1, 1].plot(it, [r["collect_s"] for r in history], label="collect (teachers + rollouts)")
+    ax[1, 1].plot(it, [r["train_s"] for r in history], label="train (BPTT)")
+    ax[1, 1].plot(it, [r["wait_s"] for r in history], label="trainer waiting for data")
     ax[1, 1].set(title="wall time per iteration", xlabel="iteration", ylabel="s")
     ax[1, 1].legend()
     fig.suptitle(title)
