@@ -181,8 +181,10 @@ def run_train_dynamics(args):
 def _train_raptor(p):
     p.add_argument("-o", "--out", required=True, help="output directory (student.onnx, training.json, training.png, "
                                                       "evaluation.md; checkpoint.pt resumes an interrupted run)")
-    p.add_argument("--vehicles", type=int, help="vehicles sampled per DAgger iteration (default 512; quick 128)")
-    p.add_argument("--iterations", type=int, help="DAgger iterations (default 40; quick 8)")
+    p.add_argument("--vehicles", type=int, help="vehicles sampled per DAgger iteration (default 512)")
+    p.add_argument("--iterations", type=int, help="DAgger iterations (default 100; --quick 12)")
+    p.add_argument("--dense", type=int, help="the student's dense layer width (default 16, RAPTOR's)")
+    p.add_argument("--hidden", type=int, help="the student's GRU state size (default 16, RAPTOR's)")
     p.add_argument("--quick", action="store_true", help="a small run for tests (under a minute)")
     p.add_argument("--teacher", choices=["lqr", "ppo"], help="lqr (default: per-vehicle LQR) or ppo (slow)")
     p.add_argument("--seed", type=int, help="random seed (default 0)")

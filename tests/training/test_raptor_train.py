@@ -78,9 +78,29 @@ def test_an_interrupted_run_resumes(tmp_path, monkeypatch):
 @pytest.mark.parametrize("argv, message", [
     (["--vehicles", "0"], "--vehicles must be at least 1"),
     (["--threads", "0"], "--threads must be at least 1"),
+    (["--hidden", "0"], "--hidden must be at least 1"),
     (["--evaluate"], "holds no trained policy"),
 ])
 def test_bad_input_is_one_line(tmp_path, capsys, argv, message):
     assert main(["train", "raptor", "-o", str(tmp_path / "x"), *argv]) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1
+
+
+def test_student_sizes_are_configurable(tmp_path):
+    """--dense and --hidden size the student between RAPTOR's observation and action; the export carries the
+    state size, and the compiler takes it like the published policy."""
+    import onnx
+    from tinyctl.compiler import compile_model
+    out = tmp_path / "small"
+    assert main(["train", "raptor", "--quick", "--vehicles", "16", "--iterations", "2", "--dense", "12",
+                 "--hidden", "8", "--no-eval", "--workers", "0", "-o", str(out)]) == 0
+    record = json.load(open(out / "training.json"))
+    assert record["student"] == {"observation": 22, "dense": 12, "hidden": 8, "action": 4}
+    assert record["parameters"] == 22 * 12 + 12 + 3 * (12 * 8 + 8 * 8 + 2 * 8) + 8 * 4 + 4
+    model = onnx.load(str(out / "student.onnx"))
+    dims = {i.name: [d.dim_value for d in i.type.tensor_type.shape.dim] for i in model.graph.input}
+    assert dims == {"observation": [1, 22], "h_in": [1, 8]}
+    compiled = compile_model(str(out / "student.onnx"), str(tmp_path / "c"), name="small", target="host",
+                             verify=True)
+    assert compiled.manifest["sizes"]["state"] == 8

@@ -15,7 +15,7 @@ def run(args):
     from tinyctl.training.raptor.train import summary_line, train
     record = train(args.out, quick=args.quick, vehicles=args.vehicles, iterations=args.iterations, seed=args.seed,
                    teacher=args.teacher, force=args.force, evaluate=not args.no_eval, heldout=args.heldout,
-                   threads=args.threads, workers=args.workers)
+                   threads=args.threads, workers=args.workers, dense=args.dense, hidden=args.hidden)
     print(f"wrote {os.path.join(args.out, 'student.onnx')}: {record['parameters']} parameters; " + summary_line(record))
     if "evaluation" in record:
         print(f"held-out table: {os.path.join(args.out, 'evaluation.md')}")

@@ -56,6 +56,8 @@ class DistillConfig:
     lqr: LqrWeights = field(default_factory=LqrWeights)   # the LQR teachers' cost
     domain: str = "raptor"            # the vehicle distribution (training.raptor.domain.DOMAINS)
     seed: int = 0
+    dense: int = 16                   # the student's sizes between RAPTOR's observation and action
+    hidden: int = 16                  # (Dense 22 -> dense, GRU hidden, Dense hidden -> 4)
 
     def to_dict(self):
         return asdict(self)

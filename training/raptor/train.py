@@ -34,11 +34,11 @@ OUTPUTS = ("student.onnx", "student.pt", "training.json", "training.png", "evalu
 VALIDATION_VEHICLES = 64
 
 
-def config_for(quick=False, vehicles=None, iterations=None, seed=None, teacher=None):
+def config_for(quick=False, vehicles=None, iterations=None, seed=None, teacher=None, dense=None, hidden=None):
     c = QUICK if quick else DEFAULT
     changes = {k: v for k, v in (("vehicles", vehicles), ("iterations", iterations), ("seed", seed),
-                                 ("teacher", teacher)) if v is not None}
-    for key in ("vehicles", "iterations"):
+                                 ("teacher", teacher), ("dense", dense), ("hidden", hidden)) if v is not None}
+    for key in ("vehicles", "iterations", "dense", "hidden"):
         if key in changes and changes[key] < 1:
             raise TinyctlError(f"--{key} must be at least 1 (got {changes[key]})")
     return replace(c, **changes)
@@ -159,19 +159,19 @@ def _evaluate(student, out_dir, quick, heldout, domain, command, bar):
 
 
 def train(out_dir, quick=False, vehicles=None, iterations=None, seed=None, teacher=None, force=False,
-          evaluate=True, heldout=200, progress=True, threads=1, workers=1):
+          evaluate=True, heldout=200, progress=True, threads=1, workers=1, dense=None, hidden=None):
     """Train, export and evaluate; returns the training.json record. `workers=1` collects in a second process
     (overlapping training), 0 in this one."""
     from tinyctl.training.raptor.distill import InlineCollector, ProcessCollector
     from tinyctl.training.raptor.export import export
     from tinyctl.training.raptor.plots import training_curves
-    config = config_for(quick, vehicles, iterations, seed, teacher)
+    config = config_for(quick, vehicles, iterations, seed, teacher, dense, hidden)
     out_dir = os.path.abspath(out_dir)
     ckpt = _prepare(out_dir, config, force)
     previous_threads = torch.get_num_threads()
     torch.set_num_threads(threads)
     torch.manual_seed(config.seed)
-    student = Student(StudentShape())
+    student = Student(StudentShape(dense=config.dense, hidden=config.hidden))
     distiller = Distiller(student, config, collector=ProcessCollector() if workers else InlineCollector())
     timing = dict.fromkeys(TIMED + ("validate_s",), 0.0)
     if ckpt is not None:
@@ -215,12 +215,9 @@ def _command(quick, config):
     if quick:
         parts.append("--quick")
     base = QUICK if quick else DEFAULT
-    if config.vehicles != base.vehicles:
-        parts.append(f"--vehicles {config.vehicles}")
-    if config.iterations != base.iterations:
-        parts.append(f"--iterations {config.iterations}")
-    if config.seed != base.seed:
-        parts.append(f"--seed {config.seed}")
+    for key in ("vehicles", "iterations", "seed", "dense", "hidden"):
+        if getattr(config, key) != getattr(base, key):
+            parts.append(f"--{key} {getattr(config, key)}")
     return " ".join(parts) + " -o DIR"
 
 
