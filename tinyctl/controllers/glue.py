@@ -77,6 +77,21 @@ def action_to_motors(spec, action):
     return np.array([lo + (a[i] + F32(1.0)) * F32(0.5) * (hi - lo) for i in spec.motor_map], dtype=F32)
 
 
+def admission_error(glue, time_us, *values):
+    """The checks every STATE and PLANT frame passes before it is stepped, in the firmware's order
+    (tc_controller_admit): a latched failsafe, NaN or Inf in any of `values`, time going backwards. Returns the
+    ERRORS name of the first that fails, or "" after recording the frame's time on `glue` (which has
+    `failsafe` and `last_time_us`)."""
+    if glue.failsafe:
+        return "FAILSAFE_LATCHED"
+    if not all(np.all(np.isfinite(v)) for v in values):
+        return "NONFINITE_INPUT"
+    if glue.last_time_us is not None and time_us < glue.last_time_us:
+        return "TIME_BACKWARDS"
+    glue.last_time_us = time_us
+    return ""
+
+
 @dataclass
 class ControllerOutput:
     motors: np.ndarray          # float32[4], M1..M4, in the spec's motor range (the safe output in failsafe)
@@ -119,13 +134,9 @@ class Controller:
                                 int(ActionFlag.FAILSAFE), error)
 
     def step(self, state):
-        if self.failsafe:
-            return self._safe("FAILSAFE_LATCHED")
-        if not np.all(np.isfinite(state.floats())):
-            return self._safe("NONFINITE_INPUT")
-        if self.last_time_us is not None and state.time_us < self.last_time_us:
-            return self._safe("TIME_BACKWARDS")
-        self.last_time_us = state.time_us
+        error = admission_error(self, state.time_us, state.floats())
+        if error:
+            return self._safe(error)
         obs, clipped = build_observation(self.spec, state, self.previous_action)
         if not np.all(np.isfinite(obs)):
             return self._safe("NONFINITE_INPUT", obs)

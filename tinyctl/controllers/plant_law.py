@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from tinyctl.controllers.glue import admission_error
 from tinyctl.errors import TinyctlError
 from tinyctl.link_protocol import ActionFlag
 
@@ -209,13 +210,9 @@ class PlantLaw:
         if x.size != spec.state_size or r.size < spec.state_size or r.size % spec.state_size:
             raise TinyctlError(f"plant law '{spec.name}' takes a state of {spec.state_size} and references of "
                                f"{spec.state_size} values each; got {x.size} and {r.size}")
-        if self.failsafe:
-            return self._safe("FAILSAFE_LATCHED")
-        if not (np.all(np.isfinite(x)) and np.all(np.isfinite(r))):
-            return self._safe("NONFINITE_INPUT")
-        if self.last_time_us is not None and time_us < self.last_time_us:
-            return self._safe("TIME_BACKWARDS")
-        self.last_time_us = time_us
+        error = admission_error(self, time_us, x, r)
+        if error:
+            return self._safe(error)
         theta, clipped = law_input(spec, x, r)
         raw, nxt = self.model.step(theta, self.state)
         raw, nxt = np.asarray(raw, F32), np.asarray(nxt, F32)
