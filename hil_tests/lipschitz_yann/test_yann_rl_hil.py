@@ -25,7 +25,7 @@ ROUNDING = 1e-5
 
 @pytest.fixture(scope="module", autouse=True)
 def one_thread():
-    from tinyctl.training.yann.rl import torch_threads
+    from tinyctl.training.threads import torch_threads
     with torch_threads(1):
         yield
 

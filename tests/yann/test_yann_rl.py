@@ -10,7 +10,8 @@ import tinyctl
 from tinyctl.training.yann import altitude_env, pendulum
 from tinyctl.training.yann.export import yann_rl_model
 from tinyctl.training.yann.network import YANN
-from tinyctl.training.yann.rl import LqrCritic, YannActor, torch_threads
+from tinyctl.training.threads import torch_threads
+from tinyctl.training.yann.rl import LqrCritic, YannActor
 
 
 @pytest.fixture(scope="module", autouse=True)

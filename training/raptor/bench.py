@@ -13,9 +13,9 @@ import time
 
 import torch
 
-from tinyctl import plants
 from tinyctl.training.raptor import domain, observation as obs_lib
-from tinyctl.training.raptor.dynamics import Plant, VehicleBatch, hover_states
+from tinyctl.training.raptor.dynamics import Plant, hover_states
+from tinyctl.training.threads import torch_threads
 
 L2F = "L2F 2.0.18 on this kind of machine (shared/notes/simulators.md): ~1.1 M/s single environment, 2.7-5.1 M/s vectorised"
 BATCHES = (1, 64, 1024, 4096, 16384)
@@ -35,7 +35,6 @@ def _timed(fn, seconds=SECONDS):
 
 def simulator_rows(threads):
     rows = []
-    torch.set_num_threads(threads)
     g = torch.Generator().manual_seed(0)
     for b in BATCHES:
         v = domain.sample_vehicles(b, g).to(torch.float32)
@@ -45,7 +44,7 @@ def simulator_rows(threads):
 
         def step():
             state["x"] = plant.step(state["x"], u, 0.01)
-        with torch.no_grad():
+        with torch.no_grad(), torch_threads(threads):
             calls, wall, cpu = _timed(step)
         rows.append((threads, b, calls * b / wall, calls * b / cpu))
     return rows
@@ -55,7 +54,6 @@ def closed_loop_rows(threads, batch=512):
     """One training rollout step (observation, teacher label, student step, plant step) per vehicle."""
     from tinyctl.training.raptor.student import Student
     from tinyctl.training.raptor.teachers.lqr import LqrTeacher
-    torch.set_num_threads(threads)
     g = torch.Generator().manual_seed(0)
     v = domain.sample_vehicles(batch, g).to(torch.float32)
     d = domain.sample_disturbances(v, g)
@@ -71,14 +69,13 @@ def closed_loop_rows(threads, batch=512):
         s["prev"] = obs_lib.clip_action(raw)
         u = obs_lib.action_to_motors(s["prev"])
         s["x"] = plant.step(s["x"].T.contiguous(), u.T.contiguous(), 0.01, force=force).T
-    with torch.no_grad():
+    with torch.no_grad(), torch_threads(threads):
         calls, wall, cpu = _timed(step)
     return calls * batch / wall, calls * batch / cpu
 
 
 def bptt_rows(threads, batch=256, steps=500):
     from tinyctl.training.raptor.student import Student
-    torch.set_num_threads(threads)
     s = Student()
     opt = torch.optim.Adam(s.parameters(), 1e-3)
     x, y = torch.randn(batch, steps, 22), torch.randn(batch, steps, 4)
@@ -92,7 +89,8 @@ def bptt_rows(threads, batch=256, steps=500):
             opt.zero_grad()
             loss.backward()
             opt.step()
-    calls, wall, cpu = _timed(update, 4.0)
+    with torch_threads(threads):
+        calls, wall, cpu = _timed(update, 4.0)
     return calls * batch * steps / wall, calls * batch * steps / cpu
 
 
@@ -103,18 +101,13 @@ def _m(rate):
 def run(console):
     from tinyctl.training.raptor.report import evaluation_markdown
     from tinyctl.training.raptor.train import train
-    before = torch.get_num_threads()
-    try:
-        with console.status("simulator throughput"):
-            sim = simulator_rows(1) + simulator_rows(2)
-        with console.status("closed-loop rollout and BPTT throughput"):
-            loop = {t: closed_loop_rows(t) for t in (1, 2)}
-            bptt = {t: bptt_rows(t) for t in (1, 2)}
-        torch.set_num_threads(before)
-        console.print(f"training with the defaults (tinyctl train raptor -o {RUN_DIR} --force)")
-        record = train(RUN_DIR, progress=True, force=True)
-    finally:
-        torch.set_num_threads(before)
+    with console.status("simulator throughput"):
+        sim = simulator_rows(1) + simulator_rows(2)
+    with console.status("closed-loop rollout and BPTT throughput"):
+        loop = {t: closed_loop_rows(t) for t in (1, 2)}
+        bptt = {t: bptt_rows(t) for t in (1, 2)}
+    console.print(f"training with the defaults (tinyctl train raptor -o {RUN_DIR} --force)")
+    record = train(RUN_DIR, progress=True, force=True)
     lines = ["## Training (tinyctl train raptor)", "",
              "Batched quadrotor (training/raptor/dynamics.py: the core's equations, RK4, float32), env-steps per "
              "second at several batch sizes (vehicles stepped at once), by wall time and by this process's CPU time. "

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from tinyctl.errors import TinyctlError
+from tinyctl.training.threads import torch_threads
 from tinyctl.training.raptor import evaluate as eval_lib
 from tinyctl.training.raptor import flight
 from tinyctl.training.raptor.distill import DistillConfig, Distiller
@@ -168,46 +169,44 @@ def train(out_dir, quick=False, vehicles=None, iterations=None, seed=None, teach
     config = config_for(quick, vehicles, iterations, seed, teacher, dense, hidden)
     out_dir = os.path.abspath(out_dir)
     ckpt = _prepare(out_dir, config, force)
-    previous_threads = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    torch.manual_seed(config.seed)
-    student = Student(StudentShape(dense=config.dense, hidden=config.hidden))
-    distiller = Distiller(student, config, collector=ProcessCollector() if workers else InlineCollector())
-    timing = dict.fromkeys(TIMED + ("validate_s",), 0.0)
-    if ckpt is not None:
-        distiller.load_state_dict(ckpt)
-        timing = ckpt.get("timing", timing)
-    wall0 = time.perf_counter()
-    try:
-        with _Progress(progress) as bar:
-            _distil(distiller, out_dir, timing, bar, validations=1 if quick else 8)
-            distiller.close()
-            timing["distill_wall_s"] = time.perf_counter() - wall0
-            t = time.perf_counter()
-            deviation = export(student, os.path.join(out_dir, "student.onnx"), force=True,
-                               metadata={"tinyctl_config": json.dumps(config.to_dict())})
-            torch.save({"shape": student.shape.to_dict(), "state_dict": student.state_dict()},
-                       os.path.join(out_dir, "student.pt"))
-            timing["export_s"] = time.perf_counter() - t
-            record = {"config": config.to_dict(), "student": student.shape.to_dict(),
-                      "parameters": student.parameter_count(), "history": distiller.history,
-                      "export": {"file": "student.onnx",
-                                 "max_abs_deviation_torch_onnxruntime": deviation["torch"],
-                                 "max_abs_deviation_onnxruntime_float64": deviation["float64"],
-                                 "max_abs_deviation_torch_float64": deviation["torch_float64"]},
-                      "threads": threads, "workers": workers, "timing": timing}
-            if evaluate:
+    with torch_threads(threads):
+        torch.manual_seed(config.seed)
+        student = Student(StudentShape(dense=config.dense, hidden=config.hidden))
+        distiller = Distiller(student, config, collector=ProcessCollector() if workers else InlineCollector())
+        timing = dict.fromkeys(TIMED + ("validate_s",), 0.0)
+        if ckpt is not None:
+            distiller.load_state_dict(ckpt)
+            timing = ckpt.get("timing", timing)
+        wall0 = time.perf_counter()
+        try:
+            with _Progress(progress) as bar:
+                _distil(distiller, out_dir, timing, bar, validations=1 if quick else 8)
+                distiller.close()
+                timing["distill_wall_s"] = time.perf_counter() - wall0
                 t = time.perf_counter()
-                record["evaluation"] = _evaluate(student, out_dir, quick, heldout, config.domain,
-                                                _command(quick, config), bar)
-                timing["evaluate_s"] = time.perf_counter() - t
-        timing["total_wall_s"] = time.perf_counter() - wall0
-        training_curves(distiller.history, os.path.join(out_dir, "training.png"))
-        _write_text(os.path.join(out_dir, "training.json"), json.dumps(record, indent=1, default=float))
-        return record
-    finally:
-        distiller.close()
-        torch.set_num_threads(previous_threads)
+                deviation = export(student, os.path.join(out_dir, "student.onnx"), force=True,
+                                   metadata={"tinyctl_config": json.dumps(config.to_dict())})
+                torch.save({"shape": student.shape.to_dict(), "state_dict": student.state_dict()},
+                           os.path.join(out_dir, "student.pt"))
+                timing["export_s"] = time.perf_counter() - t
+                record = {"config": config.to_dict(), "student": student.shape.to_dict(),
+                          "parameters": student.parameter_count(), "history": distiller.history,
+                          "export": {"file": "student.onnx",
+                                     "max_abs_deviation_torch_onnxruntime": deviation["torch"],
+                                     "max_abs_deviation_onnxruntime_float64": deviation["float64"],
+                                     "max_abs_deviation_torch_float64": deviation["torch_float64"]},
+                          "threads": threads, "workers": workers, "timing": timing}
+                if evaluate:
+                    t = time.perf_counter()
+                    record["evaluation"] = _evaluate(student, out_dir, quick, heldout, config.domain,
+                                                    _command(quick, config), bar)
+                    timing["evaluate_s"] = time.perf_counter() - t
+            timing["total_wall_s"] = time.perf_counter() - wall0
+            training_curves(distiller.history, os.path.join(out_dir, "training.png"))
+            _write_text(os.path.join(out_dir, "training.json"), json.dumps(record, indent=1, default=float))
+            return record
+        finally:
+            distiller.close()
 
 
 def _command(quick, config):

@@ -9,7 +9,6 @@ start states are the only exploration, so training never acts worse than the cur
 
 The baseline is plain DDPG (random MLP actor and critic, Gaussian exploration noise) on the same episodes.
 """
-import contextlib
 import copy
 import time
 from dataclasses import dataclass, field
@@ -134,18 +133,6 @@ class DDPGConfig:
     warmup_critic: int = 0        # critic-only updates before the actor moves
     keep_best: bool = False       # continuous policy improvement: a round that makes the test cost worse is undone
     meta: dict = field(default_factory=dict)
-
-
-@contextlib.contextmanager
-def torch_threads(n):
-    """Torch on n threads for a while: its many small batched steps run far slower when threads contend on a
-    busy machine (40x with two on two shared cores)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def rollout_cost(env, policy, x0, steps=None):
