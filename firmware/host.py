@@ -1,5 +1,4 @@
 """The host board: the firmware as a native process, the link on its stdin and stdout (software in the loop)."""
-import os
 import subprocess
 import tempfile
 

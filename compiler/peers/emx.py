@@ -6,7 +6,6 @@ import shutil
 import subprocess
 import sys
 
-import numpy as np
 import onnx
 
 from tinyctl.compiler.peers.build import Build, PeerFailure, write_wrapper

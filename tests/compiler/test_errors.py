@@ -1,5 +1,4 @@
 """Bad input: a clear one-line error naming the problem, exit code 2, and nothing left in the output directory."""
-import os
 import subprocess
 import sys
 

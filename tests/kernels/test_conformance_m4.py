@@ -3,7 +3,6 @@ GRU, LSTM, and the activations they fuse or approximate), compiled for cortex-m4
 unicorn: the same cases and rule as the host suite (tests/conformance: |y - r| <= 1e-5 + 1e-5 |r| against each
 case's expected outputs). A backend case per op and tinyctl's recurrent and special-value cases here;
 every case that uses those ops in the slow test."""
-import os
 
 import numpy as np
 import pytest

@@ -3,7 +3,6 @@
 firmware in QEMU flying the builtin simulator's hover scenario, compared with the ONNX in onnxruntime on the same
 run. The bar is the published policy's (hil_tests/test_qemu_hil.py): the QEMU flight within 1 mm of the reference."""
 import json
-import os
 import shutil
 
 import pytest

@@ -4,7 +4,6 @@ resume; bad input gets one line."""
 import json
 import os
 
-import numpy as np
 import pytest
 import torch
 

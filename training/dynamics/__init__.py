@@ -11,8 +11,6 @@ import os
 import shutil
 import tempfile
 
-import numpy as np
-
 from tinyctl.errors import TinyctlError
 from tinyctl.training.dynamics.plants import names, plant  # noqa: F401  (re-exported)
 

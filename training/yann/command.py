@@ -10,8 +10,6 @@ same controller spec runs either (for the altitude loop: tinyctl build --mode la
 """
 import json
 
-import numpy as np
-
 from tinyctl.errors import TinyctlError
 from tinyctl.training.yann import outputs
 
@@ -84,7 +82,7 @@ def _rl(mpc, law, args, console):
     """({method: run}, the trained YANN-RL actor): YANN-RL from the law and, unless args.no_baseline, plain DDPG."""
     import torch
     from rich.progress import Progress
-    from tinyctl.training.yann.rl import DDPGConfig, LqrCritic, MlpCritic, YannActor, ddpg, mlp, test_starts
+    from tinyctl.training.yann.rl import DDPGConfig, LqrCritic, MlpCritic, YannActor, ddpg, mlp
     env = environment(args.problem)
     settings = env.RL_SETTINGS
     torch.set_num_threads(args.threads)
