@@ -51,7 +51,6 @@ class DistillConfig:
     lr_final: float = 1e-4            # cosine decay to this over the run (docs/training-raptor.md)
     grad_clip: float = 1.0
     huber: float = 0.1                # threshold of the Huber loss per action (0: squared error)
-    smoothness: float = 0.0           # weight of the squared change of the student's actions between steps
     teacher: str = "lqr"
     lqr: LqrWeights = field(default_factory=LqrWeights)   # the LQR teachers' cost
     domain: str = "raptor"            # the vehicle distribution (training.raptor.domain.DOMAINS)
@@ -92,10 +91,6 @@ def train_epoch(student, optimizer, data, config, generator):
             if n == 0:
                 continue
             err = action_loss(out, batch.labels[:, window], config.huber)
-            if config.smoothness:
-                change = torch.zeros_like(err)
-                change[:, 1:] = ((out[:, 1:] - out[:, :-1]) ** 2).sum(dim=-1)
-                err = err + config.smoothness * change
             loss = torch.where(mask, err, torch.zeros_like(err)).sum() / n
             optimizer.zero_grad()
             loss.backward()
