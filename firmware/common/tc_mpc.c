@@ -11,7 +11,6 @@
 #include "tc_controller.h"
 
 #if TC_MODE == TC_MODE_MPC
-#include <math.h>
 #include <string.h>
 
 #include "tc_board.h"

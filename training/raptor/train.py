@@ -51,7 +51,7 @@ def _save_atomic(obj, path):
     os.replace(tmp, path)
 
 
-def _write_text(path, text):
+def write_text_atomic(path, text):
     tmp = f"{path}.tmp"
     with open(tmp, "w") as f:
         f.write(text)
@@ -152,10 +152,10 @@ def _evaluate(student, out_dir, quick, heldout, domain, command, bar):
     results = eval_lib.run({"ours": student, "published": Student.from_raptor()}, vehicles, names,
                            progress=lambda *_: bar.update(task, advance=1))
     summary = {s: {p: r["summary"] for p, r in v.items()} for s, v in results.items()}
-    _write_text(os.path.join(out_dir, "evaluation.json"),
+    write_text_atomic(os.path.join(out_dir, "evaluation.json"),
                 json.dumps({"vehicles": eval_lib.vehicle_table(vehicles), "results": results}, indent=1,
                            default=float))
-    _write_text(os.path.join(out_dir, "evaluation.md"), evaluation_markdown(summary, n, domain, command=command))
+    write_text_atomic(os.path.join(out_dir, "evaluation.md"), evaluation_markdown(summary, n, domain, command=command))
     return summary
 
 
@@ -203,7 +203,7 @@ def train(out_dir, quick=False, vehicles=None, iterations=None, seed=None, teach
                     timing["evaluate_s"] = time.perf_counter() - t
             timing["total_wall_s"] = time.perf_counter() - wall0
             training_curves(distiller.history, os.path.join(out_dir, "training.png"))
-            _write_text(os.path.join(out_dir, "training.json"), json.dumps(record, indent=1, default=float))
+            write_text_atomic(os.path.join(out_dir, "training.json"), json.dumps(record, indent=1, default=float))
             return record
         finally:
             distiller.close()
